@@ -1,0 +1,1 @@
+"""The Hydra apps: configuration in, run directories out (docs/run-directory.md)."""

@@ -1,0 +1,115 @@
+"""A functional MLP 1 -> width^depth -> 1 whose parameters are one flat vector.
+
+The meta-weights phi are a vector [D]; the weights being adapted on n tasks are a matrix W [n, D],
+one row per task (a population of independent runs folds into the same leading dimension). Flat
+vectors make the Reptile update one line of arithmetic and every optimiser step one tensor op;
+``MLP.views`` lays the layers over the vector without copying: w_l [n, in, out], b_l [n, out], and
+a layer is x @ w + b for x [n, P, in].
+
+The forward pass is differentiable by autograd (MAML needs that). For the first-order inner loop,
+``loss_and_grad`` computes the same gradient by hand with a handful of batched matmuls: for
+networks this small, autograd's per-op bookkeeping costs more than the arithmetic
+(REFERENCE.md: ~2 us per op, ~185 ops per step).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import cached_property
+
+import torch
+
+# activation -> (function, backprop through it given the upstream gradient and its output)
+ACTIVATIONS = {
+    "tanh": (torch.tanh, lambda g, a: torch.addcmul(g, g * a, a, value=-1)),  # g (1 - a^2)
+    "relu": (torch.relu, lambda g, a: g * (a > 0)),
+    "sigmoid": (torch.sigmoid, lambda g, a: g * a * (1 - a)),
+}
+
+
+@dataclass(frozen=True)
+class MLP:
+    width: int = 64
+    depth: int = 2  # hidden layers
+    activation: str = "tanh"
+
+    @cached_property
+    def shapes(self) -> dict[str, tuple[int, ...]]:
+        """Name -> shape of each parameter, in the order they sit in the flat vector."""
+        sizes = [1] + [self.width] * self.depth + [1]
+        shapes = {}
+        for layer, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+            shapes[f"w{layer}"] = (fan_in, fan_out)
+            shapes[f"b{layer}"] = (fan_out,)
+        return shapes
+
+    @property
+    def size(self) -> int:
+        return sum(math.prod(s) for s in self.shapes.values())
+
+    @property
+    def n_layers(self) -> int:
+        return self.depth + 1
+
+    def init(self, gen: torch.Generator) -> torch.Tensor:
+        """PyTorch's nn.Linear default, w, b ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)), flat [D]."""
+        parts = []
+        for name, shape in self.shapes.items():
+            bound = 1 / math.sqrt(shape[0] if name[0] == "w" else self.shapes["w" + name[1:]][0])
+            parts.append(((torch.rand(shape, generator=gen) * 2 - 1) * bound).flatten())
+        return torch.cat(parts)
+
+    def views(self, flat: torch.Tensor) -> dict[str, torch.Tensor]:
+        """The parameters as named views [..., *shape] of a flat [..., D] tensor (no copy)."""
+        out, offset = {}, 0
+        for name, shape in self.shapes.items():
+            n = math.prod(shape)
+            out[name] = flat[..., offset : offset + n].unflatten(-1, shape)
+            offset += n
+        return out
+
+    def layers(self, W: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """(w_l [n, in, out], b_l [n, 1, out]) per layer: views of W, valid while W is updated
+        in place, so an inner loop makes them once."""
+        p = self.views(W)
+        return [(p[f"w{i}"], p[f"b{i}"].unsqueeze(-2)) for i in range(self.n_layers)]
+
+    def forward(self, W: torch.Tensor, x: torch.Tensor, layers=None) -> torch.Tensor:
+        """Predictions [n, P, 1] of the n networks W [n, D] at inputs x [n, P, 1]."""
+        return self._outputs(layers or self.layers(W), x)[-1]
+
+    def _outputs(self, layers, x: torch.Tensor) -> list[torch.Tensor]:
+        """Every layer's output, input first: what the backward pass needs."""
+        act = ACTIVATIONS[self.activation][0]
+        outs = [x]
+        for w, b in layers[:-1]:
+            outs.append(act(torch.baddbmm(b, outs[-1], w)))
+        w, b = layers[-1]
+        outs.append(torch.baddbmm(b, outs[-1], w))
+        return outs
+
+    def loss_and_grad(
+        self, W: torch.Tensor, x: torch.Tensor, y: torch.Tensor, with_loss: bool = True,
+        layers=None,
+    ) -> tuple[torch.Tensor | None, torch.Tensor]:
+        """Per-network MSE [n] (None unless with_loss) on (x, y) [n, P, 1], and its gradient
+        with respect to each network's own weights, flat [n, D] (the layout of W).
+        `layers` (from self.layers(W)) saves re-slicing W at every step."""
+        layers = layers or self.layers(W)
+        backprop = ACTIVATIONS[self.activation][1]
+        outs = self._outputs(layers, x)
+        err = outs[-1] - y
+        g = err * (2.0 / y.shape[1])  # d mse / d prediction
+        grads = []  # last layer first: b, then w
+        for i in reversed(range(self.n_layers)):
+            grads += [g.sum(1), torch.bmm(outs[i].transpose(1, 2), g).flatten(1)]
+            if i:
+                g = backprop(torch.bmm(g, layers[i][0].transpose(1, 2)), outs[i])
+        flat = torch.cat(grads[::-1], 1)  # w0, b0, w1, b1, ...
+        return (err.pow(2).mean((1, 2)) if with_loss else None), flat
+
+
+def mse(pred: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Per-network mean squared error: [n, P, 1] -> [n]."""
+    return (pred - y).pow(2).mean((1, 2))

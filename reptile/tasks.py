@@ -1,0 +1,173 @@
+"""The sine task family y = a * sin(x + b) and its seeded samplers.
+
+Both standard protocols are members of one family (REFERENCE.md):
+- Reptile: x on a fixed 50-point grid over [-5, 5], phase b ~ U[0, 2 pi];
+- MAML: x ~ U[-5, 5] drawn per task, phase b ~ U[0, pi].
+Amplitude a ~ U[0.1, 5] in both. All randomness comes from an explicit torch.Generator, so a
+stream of tasks is a pure function of its seed (and resumes exactly from a saved generator state).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+# Named random streams: each gets its own generator so that, e.g., changing the number of
+# held-out tasks never changes the training tasks.
+STREAMS = {"init": 0, "train": 1, "heldout": 2}
+
+
+def make_generator(seed: int, stream: str, *counter: int) -> torch.Generator:
+    """An independent CPU generator for (seed, stream, *counter), via numpy's SeedSequence."""
+    entropy = [seed, STREAMS[stream], *counter]
+    state = np.random.SeedSequence(entropy).generate_state(1, np.uint64)[0]
+    return torch.Generator().manual_seed(int(state) & ((1 << 63) - 1))
+
+
+@dataclass(frozen=True)
+class SineFamily:
+    amplitude: tuple[float, float] = (0.1, 5.0)
+    phase: tuple[float, float] = (0.0, 2 * math.pi)
+    x_range: tuple[float, float] = (-5.0, 5.0)
+    n_points: int = 50  # points per training task
+    grid: bool = True  # True: x on a fixed linspace grid; False: x ~ U[x_range] per task
+
+    def grid_x(self, n: int | None = None) -> torch.Tensor:
+        return torch.linspace(*self.x_range, n or self.n_points).unsqueeze(-1)  # [n, 1]
+
+    def sample_params(self, n: int, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        u = torch.rand(n, 2, generator=gen)
+        amplitude = self.amplitude[0] + (self.amplitude[1] - self.amplitude[0]) * u[:, 0]
+        phase = self.phase[0] + (self.phase[1] - self.phase[0]) * u[:, 1]
+        return amplitude, phase
+
+    def sample_x(self, n: int, points: int, gen: torch.Generator) -> torch.Tensor:
+        lo, hi = self.x_range
+        return lo + (hi - lo) * torch.rand(n, points, 1, generator=gen)
+
+    def sample(self, n: int, gen: torch.Generator) -> TaskBatch:
+        """n training tasks, each with n_points (x, y) pairs."""
+        amplitude, phase = self.sample_params(n, gen)
+        if self.grid:
+            x = self.grid_x().expand(n, -1, -1)
+        else:
+            x = self.sample_x(n, self.n_points, gen)
+        return TaskBatch(amplitude, phase, x, sine(x, amplitude, phase))
+
+
+def sine(x: torch.Tensor, amplitude: torch.Tensor, phase: torch.Tensor) -> torch.Tensor:
+    """y = a sin(x + b) for x [T, P, 1] and per-task a, b [T]."""
+    return amplitude[:, None, None] * torch.sin(x + phase[:, None, None])
+
+
+@dataclass
+class TaskBatch:
+    amplitude: torch.Tensor  # [T]
+    phase: torch.Tensor  # [T]
+    x: torch.Tensor  # [T, P, 1]
+    y: torch.Tensor  # [T, P, 1]
+
+
+def minibatch_indices(
+    n_tasks: int, n_points: int, steps: int, batch: int, gen: torch.Generator
+) -> torch.Tensor:
+    """Indices [T, steps, batch] of the points each inner step trains on.
+
+    As the public demo does: shuffle a task's points, step through them in minibatches of
+    `batch`, reshuffle when an epoch is used up (a short remainder is dropped, so every step sees
+    exactly `batch` points). Each task gets its own shuffles.
+    """
+    per_epoch = n_points // batch
+    epochs = -(-steps // per_epoch)
+    perm = torch.rand(n_tasks, epochs, n_points, generator=gen).argsort(-1)
+    perm = perm[:, :, : per_epoch * batch].reshape(n_tasks, epochs * per_epoch, batch)
+    return perm[:, :steps]
+
+
+def gather_points(values: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
+    """values [T, P, 1] at idx [T, S, M] -> [T, S, M, 1]."""
+    t, s, m = idx.shape
+    return values.gather(1, idx.reshape(t, s * m, 1)).reshape(t, s, m, 1)
+
+
+class TaskStream:
+    """The training data of meta-training: for outer iteration i, n tasks and the k minibatches
+    of m points each inner loop trains on, xb, yb [n, k, m, 1].
+
+    Counter-based: iterations are drawn in chunks, chunk c from its own generator (seed, c), so
+    iteration i's data is a pure function of (seed, i): a resumed run needs no generator state,
+    and sampling ~1000 tasks per call costs a few microseconds per iteration instead of a dozen
+    small ops each time.
+    """
+
+    TASKS_PER_CHUNK = 1024
+
+    def __init__(self, family: SineFamily, seed: int, meta_batch: int, steps: int, batch: int):
+        self.family, self.seed = family, seed
+        self.meta_batch, self.steps, self.batch = meta_batch, steps, batch
+        self.chunk = max(1, self.TASKS_PER_CHUNK // meta_batch)  # iterations per chunk
+        self._cached: tuple[int, torch.Tensor, torch.Tensor] | None = None
+
+    def __call__(self, iteration: int) -> tuple[torch.Tensor, torch.Tensor]:
+        c, i = divmod(iteration, self.chunk)
+        if self._cached is None or self._cached[0] != c:
+            self._cached = (c, *self._sample_chunk(c))
+        n = self.meta_batch
+        return self._cached[1][i * n : (i + 1) * n], self._cached[2][i * n : (i + 1) * n]
+
+    def _sample_chunk(self, c: int) -> tuple[torch.Tensor, torch.Tensor]:
+        gen = make_generator(self.seed, "train", c)
+        tasks = self.family.sample(self.chunk * self.meta_batch, gen)
+        idx = minibatch_indices(len(tasks.x), self.family.n_points, self.steps, self.batch, gen)
+        return gather_points(tasks.x, idx), gather_points(tasks.y, idx)
+
+
+@dataclass
+class HeldOut:
+    """A fixed set of held-out tasks: K support points each, and a dense grid to measure on."""
+
+    amplitude: torch.Tensor  # [N]
+    phase: torch.Tensor  # [N]
+    support_x: torch.Tensor  # [N, K, 1]
+    support_y: torch.Tensor  # [N, K, 1]
+    grid_x: torch.Tensor  # [N, G, 1] (the same grid for every task)
+    grid_y: torch.Tensor  # [N, G, 1]
+
+    def __len__(self) -> int:
+        return len(self.amplitude)
+
+    def subset(self, index: slice | torch.Tensor) -> HeldOut:
+        return HeldOut(*(getattr(self, f)[index] for f in self.__dataclass_fields__))
+
+    def to(self, device: torch.device | str) -> HeldOut:
+        return HeldOut(*(getattr(self, f).to(device) for f in self.__dataclass_fields__))
+
+
+def make_heldout(
+    family: SineFamily, n_tasks: int, shots: int, grid_points: int, seed: int
+) -> HeldOut:
+    """The held-out set of a run: from its own seed stream, fixed for the whole run.
+
+    Support points follow the family: K of the task's grid points (without replacement) on a
+    grid family, K uniform draws otherwise. The loss is measured on `grid_points` evenly spaced
+    points over the x range.
+    """
+    gen = make_generator(seed, "heldout")
+    amplitude, phase = family.sample_params(n_tasks, gen)
+    if family.grid:
+        pick = torch.rand(n_tasks, family.n_points, generator=gen).argsort(-1)[:, :shots]
+        support_x = family.grid_x()[pick]
+    else:
+        support_x = family.sample_x(n_tasks, shots, gen)
+    grid_x = family.grid_x(grid_points).expand(n_tasks, -1, -1)
+    return HeldOut(
+        amplitude,
+        phase,
+        support_x,
+        sine(support_x, amplitude, phase),
+        grid_x,
+        sine(grid_x, amplitude, phase),
+    )
