@@ -93,13 +93,22 @@ class Job:
     # -- resuming ---------------------------------------------------------------------------
     def resume(self) -> bool:
         """Loads checkpoint.pt if there is one; True when the job is already done."""
-        info = rundir.read_run_json(self.out)
+        try:
+            info = rundir.read_run_json(self.out)
+        except ValueError as exc:  # includes json.JSONDecodeError
+            raise RunDirError(f"{self.out / 'run.json'} is unreadable ({exc}); move the "
+                              "directory aside or choose a new output directory") from None
         path = self.out / "checkpoint.pt"
         if not path.exists():
             if info is not None and info["status"] == "done":
                 raise RunDirError(f"{self.out}: run.json says done but checkpoint.pt is missing")
             return False
-        ckpt = rundir.load_torch(path)
+        try:
+            ckpt = rundir.load_torch(path)
+        except Exception as exc:  # torch raises several kinds for a damaged zip or pickle
+            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise RunDirError(f"{path} is unreadable ({first}); delete it to restart this run "
+                              "from the beginning") from None
         if ckpt["config"] != self.config:
             changed = sorted(_diff(ckpt["config"], self.config))
             raise RunDirError(

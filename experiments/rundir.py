@@ -3,6 +3,7 @@ leaves each file whole or absent, never half-written."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import platform
@@ -13,7 +14,6 @@ from pathlib import Path
 
 import hydra
 import pandas as pd
-import torch
 
 import reptile
 
@@ -50,11 +50,19 @@ def write_csv(path: Path, rows: list[dict] | pd.DataFrame) -> None:
 
 
 def save_torch(path: Path, obj: dict) -> None:
-    atomic_write(path, lambda tmp: torch.save(obj, tmp))
+    import torch  # lazily: the sweep bookkeeping imports this module and needs no torch
+
+    # via memory: saved to a file, torch names the archive after it, and the random temporary
+    # name would make two identical runs differ in their bytes
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    atomic_write(path, lambda tmp: Path(tmp).write_bytes(buffer.getvalue()))
 
 
 def load_torch(path: Path) -> dict:
     """Loads a weights or checkpoint file of this format (weights_only: no code runs)."""
+    import torch
+
     obj = torch.load(path, map_location="cpu", weights_only=True)
     if not isinstance(obj, dict) or obj.get("format") != FORMAT:
         found = obj.get("format") if isinstance(obj, dict) else type(obj).__name__
@@ -67,6 +75,8 @@ def now() -> str:
 
 
 def versions() -> dict:
+    import torch
+
     return {
         "python": platform.python_version(),
         "torch": torch.__version__,
@@ -80,8 +90,7 @@ def read_run_json(run_dir: Path) -> dict | None:
     if not path.exists():
         return None
     info = json.loads(path.read_text())
-    if info.get("format") != FORMAT:
-        raise ValueError(
-            f"{path}: format {info.get('format')} is not supported (this version reads {FORMAT})"
-        )
+    if not isinstance(info, dict) or info.get("format") != FORMAT:
+        found = info.get("format") if isinstance(info, dict) else None
+        raise ValueError(f"format {found} is not supported (this version reads {FORMAT})")
     return info

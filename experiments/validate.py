@@ -11,8 +11,6 @@ from collections.abc import Callable
 
 from omegaconf import DictConfig, OmegaConf
 
-from reptile.mlp import ACTIVATIONS
-
 ALGORITHMS = ("reptile",)
 DEVICES = ("auto", "cpu", "cuda")
 OPTIMIZERS = ("sgd", "adam")
@@ -21,6 +19,12 @@ OPTIMIZERS = ("sgd", "adam")
 class ConfigError(ValueError):
     """An impossible configuration; the message is one line naming key, value and what is
     allowed."""
+
+
+def _activations() -> tuple[str, ...]:
+    from reptile.mlp import ACTIVATIONS  # imports torch: only when this rule runs
+
+    return tuple(ACTIVATIONS)
 
 
 def _interval(values) -> bool:
@@ -49,7 +53,7 @@ RULES: list[tuple[str, Callable, str]] = [
     ("inner_optimizer", lambda v, c: v in OPTIMIZERS, "one of " + ", ".join(OPTIMIZERS)),
     ("model.width", lambda v, c: v >= 1, "an integer >= 1"),
     ("model.depth", lambda v, c: v >= 1, "an integer >= 1"),
-    ("model.activation", lambda v, c: v in ACTIVATIONS, "one of " + ", ".join(ACTIVATIONS)),
+    ("model.activation", lambda v, c: v in _activations(), "one of tanh, relu, sigmoid"),
     ("task.amplitude", lambda v, c: _interval(v) and v[0] >= 0, "[lo, hi] with 0 <= lo <= hi"),
     ("task.phase", lambda v, c: _interval(v), "[lo, hi] with lo <= hi"),
     ("task.x_range", lambda v, c: _interval(v) and v[0] < v[1], "[lo, hi] with lo < hi"),

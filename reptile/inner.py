@@ -13,8 +13,9 @@ class InnerOptimizer:
     """Plain SGD, or Adam with beta1 = 0 (the Reptile paper's inner optimiser for few-shot
     classification): a per-weight step size from a running mean of squared gradients.
 
-    State is per task (a tensor shaped like W) and starts fresh with every adaptation, so a
-    task's result never depends on the tasks adapted before it. Updates W in place.
+    Steps a list of parameter views in place (one foreach op for all layers). State is per task
+    and starts fresh with every adaptation, so a task's result never depends on the tasks
+    adapted before it.
     """
 
     def __init__(self, kind: str, lr: float, beta2: float = 0.999, eps: float = 1e-8):
@@ -22,18 +23,20 @@ class InnerOptimizer:
             raise ValueError(f"inner optimizer must be sgd or adam, got {kind!r}")
         self.kind, self.lr, self.beta2, self.eps = kind, lr, beta2, eps
         self.t = 0
-        self.v: torch.Tensor | None = None
+        self.v: list[torch.Tensor] | None = None
 
-    def step(self, W: torch.Tensor, grad: torch.Tensor) -> None:
+    def step(self, params: list[torch.Tensor], grads: list[torch.Tensor]) -> None:
         if self.kind == "sgd":
-            W.sub_(grad, alpha=self.lr)
+            torch._foreach_add_(params, grads, alpha=-self.lr)
             return
         self.t += 1
         if self.v is None:
-            self.v = torch.zeros_like(grad)
-        self.v.mul_(self.beta2).addcmul_(grad, grad, value=1 - self.beta2)
-        v_hat = self.v / (1 - self.beta2**self.t)
-        W.addcdiv_(grad, v_hat.sqrt_().add_(self.eps), value=-self.lr)
+            self.v = [torch.zeros_like(g) for g in grads]
+        torch._foreach_mul_(self.v, self.beta2)
+        torch._foreach_addcmul_(self.v, grads, grads, value=1 - self.beta2)
+        denom = torch._foreach_sqrt(torch._foreach_div(self.v, 1 - self.beta2**self.t))
+        torch._foreach_add_(denom, self.eps)
+        torch._foreach_addcdiv_(params, grads, denom, value=-self.lr)
 
 
 def adapt(
@@ -42,12 +45,12 @@ def adapt(
 ) -> torch.Tensor | None:
     """Trains the n networks W [n, D] in place: step s on minibatch xb[:, s], yb[:, s]
     ([n, k, m, 1]). Returns the loss [n] of the last minibatch, measured before its step."""
-    opt = InnerOptimizer(optimizer, lr)
-    steps, layers = xb.shape[1], net.layers(W)
-    loss = None
+    opt, layers = InnerOptimizer(optimizer, lr), net.layers(W)
+    params = [t for layer in layers for t in layer]
+    steps, loss = xb.shape[1], None
     for s in range(steps):
-        loss, grad = net.loss_and_grad(W, xb[:, s], yb[:, s], s == steps - 1, layers)
-        opt.step(W, grad)
+        loss, grads = net.loss_and_grads(layers, xb[:, s], yb[:, s], s == steps - 1)
+        opt.step(params, grads)
     return loss
 
 
@@ -59,7 +62,8 @@ def trajectory(
     steps) for k = 0..steps. The caller's W is never modified."""
     W = W.clone()
     opt, layers = InnerOptimizer(optimizer, lr), net.layers(W)
+    params = [t for layer in layers for t in layer]
     for k in range(steps + 1):
         yield k, W
         if k < steps:
-            opt.step(W, net.loss_and_grad(W, x, y, False, layers)[1])
+            opt.step(params, net.loss_and_grads(layers, x, y, False)[1])

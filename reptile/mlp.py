@@ -82,32 +82,37 @@ class MLP:
     def _outputs(self, layers, x: torch.Tensor) -> list[torch.Tensor]:
         """Every layer's output, input first: what the backward pass needs."""
         act = ACTIVATIONS[self.activation][0]
-        outs = [x]
-        for w, b in layers[:-1]:
-            outs.append(act(torch.baddbmm(b, outs[-1], w)))
-        w, b = layers[-1]
-        outs.append(torch.baddbmm(b, outs[-1], w))
+        (w, b), outs = layers[0], [x]
+        # one input feature: the first layer is an outer product, cheaper as a broadcast
+        outs.append(torch.addcmul(b, x, w) if x.shape[-1] == 1 else torch.baddbmm(b, x, w))
+        for w, b in layers[1:]:
+            outs[-1] = act(outs[-1])
+            outs.append(torch.baddbmm(b, outs[-1], w))
         return outs
 
-    def loss_and_grad(
-        self, W: torch.Tensor, x: torch.Tensor, y: torch.Tensor, with_loss: bool = True,
-        layers=None,
-    ) -> tuple[torch.Tensor | None, torch.Tensor]:
+    def loss_and_grads(
+        self, layers, x: torch.Tensor, y: torch.Tensor, with_loss: bool = True
+    ) -> tuple[torch.Tensor | None, list[torch.Tensor]]:
         """Per-network MSE [n] (None unless with_loss) on (x, y) [n, P, 1], and its gradient
-        with respect to each network's own weights, flat [n, D] (the layout of W).
-        `layers` (from self.layers(W)) saves re-slicing W at every step."""
-        layers = layers or self.layers(W)
+        with respect to each network's own weights, one tensor per view of `layers`
+        (self.layers(W)): [grad w0, grad b0, grad w1, ...], shaped like those views."""
         backprop = ACTIVATIONS[self.activation][1]
         outs = self._outputs(layers, x)
         err = outs[-1] - y
         g = err * (2.0 / y.shape[1])  # d mse / d prediction
         grads = []  # last layer first: b, then w
         for i in reversed(range(self.n_layers)):
-            grads += [g.sum(1), torch.bmm(outs[i].transpose(1, 2), g).flatten(1)]
+            grads += [g.sum(1, keepdim=True), torch.bmm(outs[i].transpose(1, 2), g)]
             if i:
                 g = backprop(torch.bmm(g, layers[i][0].transpose(1, 2)), outs[i])
-        flat = torch.cat(grads[::-1], 1)  # w0, b0, w1, b1, ...
-        return (err.pow(2).mean((1, 2)) if with_loss else None), flat
+        return (err.pow(2).mean((1, 2)) if with_loss else None), grads[::-1]
+
+    def loss_and_grad(
+        self, W: torch.Tensor, x: torch.Tensor, y: torch.Tensor, with_loss: bool = True
+    ) -> tuple[torch.Tensor | None, torch.Tensor]:
+        """As loss_and_grads, with the gradient flat [n, D] in the layout of W."""
+        loss, grads = self.loss_and_grads(self.layers(W), x, y, with_loss)
+        return loss, torch.cat([g.flatten(1) for g in grads], 1)
 
 
 def mse(pred: torch.Tensor, y: torch.Tensor) -> torch.Tensor:

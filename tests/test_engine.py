@@ -1,0 +1,184 @@
+"""The maths of the engine: the update rule, gradients, the batched path against a plain loop."""
+
+import pytest
+import torch
+from torch import nn
+
+from reptile import reference
+from reptile.evaluate import adaptation_mse, adapted_predictions
+from reptile.inner import adapt, trajectory
+from reptile.meta import MetaConfig, Reptile, meta_step_at, task_stream
+from reptile.mlp import ACTIVATIONS, MLP, mse
+from reptile.params import copies, reptile_update
+from reptile.tasks import SineFamily, make_generator, make_heldout, minibatch_indices
+
+FAMILY = SineFamily()
+
+
+def test_update_is_the_convex_combination():
+    gen = torch.Generator().manual_seed(0)
+    phi = torch.randn(7, dtype=torch.float64, generator=gen)
+    W = torch.randn(4, 7, dtype=torch.float64, generator=gen)
+    for eps in (0.0, 0.1, 0.5, 1.0):
+        expected = (1 - eps) * phi + eps * W.mean(0)
+        torch.testing.assert_close(reptile_update(phi, W, eps), expected, rtol=0, atol=1e-15)
+    # exactly representable values: the two forms agree to the bit
+    phi, W = torch.tensor([1.0, -2.0]), torch.tensor([[3.0, 0.0], [5.0, 4.0]])
+    assert torch.equal(reptile_update(phi, W, 0.25), 0.75 * phi + 0.25 * W.mean(0))
+
+
+def test_update_uses_the_mean_not_the_sum():
+    phi, W = torch.zeros(3), torch.ones(10, 3)
+    assert torch.allclose(reptile_update(phi, W, 0.1), torch.full((3,), 0.1))
+
+
+def test_schedule_endpoints():
+    assert meta_step_at(0, 1000, 0.1, 0.0) == 0.1
+    assert meta_step_at(1000, 1000, 0.1, 0.0) == 0.0
+    assert meta_step_at(500, 1000, 0.3, 0.1) == pytest.approx(0.2)
+    assert meta_step_at(999, 1000, 0.1, 0.0) > 0
+
+
+@pytest.mark.parametrize("activation", list(ACTIVATIONS))
+def test_gradient_matches_finite_differences(activation):
+    net = MLP(width=5, depth=2, activation=activation)
+    gen = make_generator(1, "init")
+    W = torch.stack([net.init(gen) for _ in range(2)]).double()
+    x = torch.linspace(-2, 2, 6, dtype=torch.float64).reshape(1, 6, 1).expand(2, -1, -1)
+    y = torch.sin(x) * torch.tensor([1.0, 3.0], dtype=torch.float64)[:, None, None]
+    _, grad = net.loss_and_grad(W, x, y)
+    h = 1e-6
+    for i in range(W.shape[1]):
+        d = torch.zeros_like(W)
+        d[:, i] = h
+        numeric = (mse(net.forward(W + d, x), y) - mse(net.forward(W - d, x), y)) / (2 * h)
+        torch.testing.assert_close(grad[:, i], numeric, rtol=1e-5, atol=1e-7)
+
+
+def test_gradient_matches_autograd_and_tasks_are_independent():
+    net = MLP()
+    W = copies(net.init(make_generator(0, "init")), 3).requires_grad_()
+    tasks = FAMILY.sample(3, make_generator(0, "train"))
+    loss, grad = net.loss_and_grad(W.detach(), tasks.x, tasks.y)
+    mse(net.forward(W, tasks.x), tasks.y).sum().backward()
+    torch.testing.assert_close(grad, W.grad, rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(loss, mse(net.forward(W.detach(), tasks.x), tasks.y))
+
+
+def test_minibatches_step_through_shuffled_epochs():
+    idx = minibatch_indices(3, 50, steps=12, batch=10, gen=make_generator(0, "train"))
+    assert idx.shape == (3, 12, 10)
+    for task in idx:
+        for epoch in (task[:5], task[5:10]):  # 5 minibatches of 10 = one pass over 50 points
+            assert sorted(epoch.flatten().tolist()) == list(range(50))
+    assert not torch.equal(idx[0], idx[1])  # each task its own shuffle
+
+
+def test_task_stream_is_a_pure_function_of_seed_and_iteration():
+    cfg = MetaConfig(meta_batch=3)
+    a, b = task_stream(FAMILY, cfg, seed=0), task_stream(FAMILY, cfg, seed=0)
+    late = a(2 * a.chunk + 5)  # jump across chunks first
+    for i in range(a.chunk + 2):
+        b(i)
+    assert torch.equal(late[0], b(2 * a.chunk + 5)[0])
+    assert torch.equal(a(1)[1], b(1)[1])
+    assert not torch.equal(a(1)[0], task_stream(FAMILY, cfg, seed=1)(1)[0])
+
+
+def test_heldout_set_is_fixed_and_independent_of_training_seed():
+    h1 = make_heldout(FAMILY, 20, 10, 50, seed=0)
+    h2 = make_heldout(FAMILY, 20, 10, 50, seed=0)
+    assert torch.equal(h1.support_x, h2.support_x) and torch.equal(h1.amplitude, h2.amplitude)
+    grid = FAMILY.grid_x()[:, 0]
+    assert all(torch.isin(h1.support_x[i, :, 0], grid).all() for i in range(20))
+    other = make_heldout(SineFamily(grid=False, n_points=10), 20, 5, 50, seed=0)
+    assert other.support_x.shape == (20, 5, 1)
+
+
+def _reference_weights(net, phi, cfg, seed, iters):
+    model = reference.build_module(net, phi)
+    stream = task_stream(FAMILY, cfg, seed)
+    for it in range(iters):
+        xb, yb = stream(it)
+        eps = meta_step_at(it, cfg.meta_iters, cfg.meta_step, cfg.meta_step_final)
+        reference.reptile_step(model, xb, yb, cfg.inner_lr, eps)
+    return reference.flat_params(model)
+
+
+@pytest.mark.parametrize("meta_batch", [1, 3])
+def test_engine_matches_reference_loop_after_20_outer_steps(meta_batch):
+    net = MLP()
+    phi = net.init(make_generator(0, "init"))
+    cfg = MetaConfig(meta_iters=20, meta_batch=meta_batch)
+    engine = Reptile(net, phi.clone(), FAMILY, cfg, seed=0)
+    for _ in range(20):
+        engine.step()
+    expected = _reference_weights(net, phi, cfg, 0, 20)
+    assert (engine.phi - expected).abs().max() < 1e-5
+    assert (engine.phi - phi).abs().max() > 1e-3  # it did move
+
+
+def test_meta_batch_of_identical_tasks_equals_meta_batch_one():
+    net = MLP()
+    phi = net.init(make_generator(0, "init"))
+    xb, yb = task_stream(FAMILY, MetaConfig(meta_batch=1), 0)(0)
+    results = []
+    for n in (1, 4):
+        W = copies(phi, n)
+        adapt(net, W, xb.expand(n, -1, -1, -1), yb.expand(n, -1, -1, -1), lr=0.02)
+        results.append(reptile_update(phi, W, 0.1))
+    torch.testing.assert_close(results[0], results[1], rtol=0, atol=1e-7)
+
+
+def test_inner_adam_matches_torch_adam_with_beta1_zero():
+    net = MLP(width=8)
+    phi = net.init(make_generator(0, "init"))
+    xb, yb = task_stream(FAMILY, MetaConfig(meta_batch=1, inner_steps=6), 0)(0)
+    W = copies(phi, 1)
+    adapt(net, W, xb, yb, lr=0.01, optimizer="adam")
+    model = reference.build_module(net, phi)
+    opt = torch.optim.Adam(model.parameters(), lr=0.01, betas=(0.0, 0.999), eps=1e-8)
+    for x, y in zip(xb[0], yb[0]):
+        opt.zero_grad()
+        nn.functional.mse_loss(model(x), y).backward()
+        opt.step()
+    torch.testing.assert_close(W[0], reference.flat_params(model), rtol=1e-4, atol=1e-6)
+
+
+def test_evaluation_matches_reference_and_leaves_meta_weights_untouched():
+    net = MLP()
+    phi = net.init(make_generator(0, "init"))
+    before = phi.clone()
+    heldout = make_heldout(FAMILY, 7, 10, 50, seed=0)
+    ours = adaptation_mse(net, phi, heldout, steps=8, lr=0.02, chunk=3)
+    preds = adapted_predictions(net, phi, heldout, [0, 8], heldout.grid_x[0], lr=0.02)
+    assert torch.equal(phi, before)
+    ref = reference.adaptation_mse(
+        reference.build_module(net, phi), heldout.support_x, heldout.support_y,
+        heldout.grid_x, heldout.grid_y, steps=8, lr=0.02,
+    )
+    torch.testing.assert_close(ours, ref, rtol=1e-4, atol=1e-6)
+    assert (ours[:, 8] < ours[:, 0]).float().mean() > 0.5  # adaptation helps most tasks
+    grid_mse = (preds[1] - heldout.grid_y[..., 0]).pow(2).mean(1).double()
+    torch.testing.assert_close(grid_mse, ours[:, 8], rtol=1e-4, atol=1e-6)
+
+
+def test_trajectory_yields_every_step_from_a_copy():
+    net = MLP(width=4)
+    W = copies(net.init(make_generator(0, "init")), 2)
+    before = W.clone()
+    heldout = make_heldout(FAMILY, 2, 5, 20, seed=0)
+    ks = [k for k, _ in trajectory(net, W, heldout.support_x, heldout.support_y, 3, 0.02)]
+    assert ks == [0, 1, 2, 3] and torch.equal(W, before)
+
+
+@pytest.mark.slow
+def test_compiled_inner_loop_matches_eager():
+    net = MLP()
+    phi = net.init(make_generator(0, "init"))
+    cfg = MetaConfig(meta_iters=10, meta_batch=2)
+    eager = Reptile(net, phi.clone(), FAMILY, cfg, 0)
+    compiled = Reptile(net, phi.clone(), FAMILY, cfg, 0, compile=True)
+    for _ in range(10):
+        eager.step(), compiled.step()
+    torch.testing.assert_close(compiled.phi, eager.phi, rtol=1e-5, atol=1e-6)
