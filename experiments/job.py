@@ -179,9 +179,14 @@ class Job:
     # -- evaluation and the final files -----------------------------------------------------
     def evaluate(self) -> dict:
         e = self.cfg.eval
+        power = signal_power(self.heldout)
         mse = adaptation_mse(self.net, self.learner.phi, self.heldout, e.steps, e.lr, e.optimizer)
-        rows = summarize(mse, signal_power(self.heldout))
+        rows = summarize(mse, power)
         rundir.write_csv(self.out / "eval.csv", rows)
+        # the same adaptation from the untrained initial weights: what meta-training bought
+        init = summarize(adaptation_mse(self.net, self.phi0.to(self.device), self.heldout,
+                                        e.steps, e.lr, e.optimizer), power)
+        rundir.write_csv(self.out / "eval_init.csv", init)
         tasks = pd.DataFrame({"task": range(len(self.heldout)),
                               "amplitude": self.heldout.amplitude.cpu().numpy(),
                               "phase": self.heldout.phase.cpu().numpy()})
@@ -194,6 +199,7 @@ class Job:
             "mse_mean": final["mse_mean"], "mse_median": final["mse_median"],
             "mse_sem": final["mse_sem"], "n_tasks": final["n_tasks"],
             "n_blowup": final["n_blowup"],
+            "init_mse_mean": init[-1]["mse_mean"], "init_mse_sem": init[-1]["mse_sem"],
         }
 
     def write_predictions(self, tasks: HeldOut) -> None:
