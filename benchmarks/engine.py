@@ -20,7 +20,6 @@ from reptile import reference
 from reptile.evaluate import adaptation_mse
 from reptile.meta import MetaConfig, Reptile, meta_step_at, task_stream
 from reptile.mlp import MLP
-from reptile.params import copies
 from reptile.tasks import SineFamily, make_generator, make_heldout
 
 FAMILY = SineFamily()  # the Reptile protocol: 50-point grid

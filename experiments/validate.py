@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from omegaconf import DictConfig, OmegaConf
 
-ALGORITHMS = ("reptile",)
+ALGORITHMS = ("reptile", "fomaml", "maml", "pretrain")
 DEVICES = ("auto", "cpu", "cuda")
 OPTIMIZERS = ("sgd", "adam")
 
@@ -25,6 +25,19 @@ def _activations() -> tuple[str, ...]:
     from reptile.mlp import ACTIVATIONS  # imports torch: only when this rule runs
 
     return tuple(ACTIVATIONS)
+
+
+def _keys(cfg: DictConfig, prefix: str = "") -> set[str]:
+    """Dotted names of every key, nested ones included (not list items)."""
+    keys = set()
+    for key in cfg.keys():
+        if key == "hydra":
+            continue
+        value = cfg._get_node(key)
+        keys.add(prefix + str(key))
+        if OmegaConf.is_dict(value):
+            keys |= _keys(value, f"{prefix}{key}.")
+    return keys
 
 
 def _interval(values) -> bool:
@@ -41,6 +54,7 @@ RULES: list[tuple[str, Callable, str]] = [
     ("device", lambda v, c: v in DEVICES, "one of " + ", ".join(DEVICES)),
     ("threads", lambda v, c: v >= 0, "an integer >= 0 (0 = torch's default)"),
     ("algo.name", lambda v, c: v in ALGORITHMS, "one of " + ", ".join(ALGORITHMS)),
+    ("algo.meta_optimizer", lambda v, c: v in OPTIMIZERS, "one of " + ", ".join(OPTIMIZERS)),
     ("meta_step", lambda v, c: 0 < v <= 1, "a number in (0, 1]"),
     ("meta_step_final", lambda v, c: 0 <= v <= c.meta_step,
      "a number in [0, meta_step] ({c.meta_step})"),
@@ -51,6 +65,9 @@ RULES: list[tuple[str, Callable, str]] = [
      "an integer in [1, task.n_points] ([1, {c.task.n_points}])"),
     ("inner_lr", lambda v, c: v > 0, "a number > 0"),
     ("inner_optimizer", lambda v, c: v in OPTIMIZERS, "one of " + ", ".join(OPTIMIZERS)),
+    # second-order MAML differentiates through plain SGD inner steps only
+    ("inner_optimizer", lambda v, c: v == "sgd" or c.algo.name != "maml",
+     "sgd when algo.name is maml"),
     ("model.width", lambda v, c: v >= 1, "an integer >= 1"),
     ("model.depth", lambda v, c: v >= 1, "an integer >= 1"),
     ("model.activation", lambda v, c: v in _activations(), "one of tanh, relu, sigmoid"),
@@ -74,6 +91,10 @@ RULES: list[tuple[str, Callable, str]] = [
     ("eval.predict_ks", lambda v, c: _ks_within(v, c.eval.steps),
      "a non-empty list of k in [0, eval.steps] ([0, {c.eval.steps}])"),
     ("eval.predict_points", lambda v, c: v >= 2, "an integer >= 2"),
+    ("eval.snapshot_every", lambda v, c: v >= 0, "an integer >= 0 (0 = no snapshots.csv)"),
+    ("eval.extra_shots", lambda v, c: all(
+        k >= 1 and (not c.task.grid or k <= c.task.n_points) for k in v),
+     "a list of integers >= 1, each <= task.n_points ({c.task.n_points}) on a grid task family"),
     ("log_every", lambda v, c: v >= 1, "an integer >= 1"),
     ("checkpoint_every", lambda v, c: v >= 0, "an integer >= 0 (0 = only at the end)"),
 ]
@@ -81,6 +102,12 @@ RULES: list[tuple[str, Callable, str]] = [
 
 def validate(cfg: DictConfig) -> None:
     """Raises ConfigError for the first rule the config breaks."""
+    from .schema import Schema  # the schema's keys are the allowed ones
+
+    unknown = sorted(_keys(cfg) - _keys(OmegaConf.structured(Schema)))
+    if unknown:
+        raise ConfigError(f"{unknown[0]} is not a known key: check its spelling, and drop the + "
+                          "(the README lists every key)")
     for key, ok, allowed in RULES:
         value = OmegaConf.select(cfg, key)
         plain = OmegaConf.to_container(value) if OmegaConf.is_config(value) else value

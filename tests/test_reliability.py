@@ -14,42 +14,57 @@ import torch
 
 from .apprun import TINY, run_app, snapshot, start_app
 
-# (override, the key the one-line error must name)
+# (override, the start of the one-line error: the key, the value, then what is allowed)
 BAD_OVERRIDES = [
-    ("inner_batch=60", "inner_batch=60"),  # larger than the 50 points of a task
-    ("inner_batch=0", "inner_batch=0"),
-    ("eval.shots=51", "eval.shots=51"),  # more support shots than points on the grid
-    ("eval.curve_ks=[0,40]", "eval.curve_ks=[0, 40]"),  # k beyond eval.steps
-    ("eval.predict_ks=[64]", "eval.predict_ks=[64]"),
-    ("eval.steps=0", "eval.steps=0"),
-    ("meta_step_final=0.5", "meta_step_final=0.5"),  # above meta_step (0.1)
-    ("meta_step=0", "meta_step=0.0"),
-    ("meta_step=1.5", "meta_step=1.5"),
-    ("meta_batch=0", "meta_batch=0"),
-    ("meta_iters=-5", "meta_iters=-5"),
-    ("inner_steps=0", "inner_steps=0"),
-    ("inner_lr=-0.1", "inner_lr=-0.1"),
-    ("inner_optimizer=rmsprop", "inner_optimizer=rmsprop"),
-    ("model.width=0", "model.width=0"),
-    ("model.depth=-1", "model.depth=-1"),
-    ("model.activation=swish", "model.activation=swish"),
-    ("device=tpu", "device=tpu"),
-    ("task.x_range=[5,-5]", "task.x_range=[5.0, -5.0]"),
-    ("task.amplitude=[-1,5]", "task.amplitude=[-1.0, 5.0]"),
-    ("eval.curve_tasks=5000", "eval.curve_tasks=5000"),  # more than eval.n_tasks
-    ("log_every=0", "log_every=0"),
+    ("inner_batch=60", "inner_batch=60 is not allowed: must be"),  # more than a task's 50 points
+    ("inner_batch=0", "inner_batch=0 is not allowed: must be"),
+    ("eval.shots=51", "eval.shots=51 is not allowed: must be"),  # more shots than grid points
+    ("eval.curve_ks=[0,40]", "eval.curve_ks=[0, 40] is not allowed: must be"),  # k > eval.steps
+    ("eval.predict_ks=[64]", "eval.predict_ks=[64] is not allowed: must be"),
+    ("eval.steps=0", "eval.steps=0 is not allowed: must be"),
+    ("meta_step_final=0.5", "meta_step_final=0.5 is not allowed: must be"),  # above meta_step
+    ("meta_step=0", "meta_step=0.0 is not allowed: must be"),
+    ("meta_step=1.5", "meta_step=1.5 is not allowed: must be"),
+    ("meta_batch=0", "meta_batch=0 is not allowed: must be"),
+    ("meta_iters=-5", "meta_iters=-5 is not allowed: must be"),
+    ("inner_steps=0", "inner_steps=0 is not allowed: must be"),
+    ("inner_lr=-0.1", "inner_lr=-0.1 is not allowed: must be"),
+    ("inner_optimizer=rmsprop", "inner_optimizer=rmsprop is not allowed: must be"),
+    ("model.width=0", "model.width=0 is not allowed: must be"),
+    ("model.depth=-1", "model.depth=-1 is not allowed: must be"),
+    ("model.activation=swish", "model.activation=swish is not allowed: must be one of tanh"),
+    ("device=tpu", "device=tpu is not allowed: must be one of auto, cpu, cuda"),
+    ("task.x_range=[5,-5]", "task.x_range=[5.0, -5.0] is not allowed: must be"),
+    ("task.amplitude=[-1,5]", "task.amplitude=[-1.0, 5.0] is not allowed: must be"),
+    ("eval.curve_tasks=5000", "eval.curve_tasks=5000 is not allowed: must be"),  # > eval.n_tasks
+    ("log_every=0", "log_every=0 is not allowed: must be"),
+    ("algo=foo", "algo=foo is not allowed: must be one of reptile"),
+    ("hydra/launcher=nope", "hydra/launcher=nope is not allowed: must be one of basic"),
+    ("experiment=nope", "experiment=nope is not allowed: must be one of"),
+    ("inner_steps=abc", "Error merging override inner_steps=abc: Value 'abc'"),
+    ("inner_step=3", "Could not override 'inner_step'"),  # a typo in a key
+    ("+foo=1", "foo is not a known key"),  # the schema alone lets + appends in
 ]
 
 
-@pytest.mark.parametrize("override,named", BAD_OVERRIDES, ids=[b[0] for b in BAD_OVERRIDES])
-def test_bad_override_is_refused_in_one_line_and_writes_nothing(tmp_path, override, named):
+@pytest.mark.parametrize("override,message", BAD_OVERRIDES, ids=[b[0] for b in BAD_OVERRIDES])
+def test_bad_override_is_refused_in_one_line_and_writes_nothing(tmp_path, override, message):
     out = tmp_path / "run"
     proc = run_app(override, f"hydra.run.dir={out}")
     assert proc.returncode == 2, proc.stderr
     lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith(f"error: {named} is not allowed: must be")
-    assert "Traceback" not in proc.stderr
+    assert len(lines) == 1 and lines[0].startswith(f"error: {message}"), proc.stderr
     assert not out.exists()
+
+
+def test_a_sweep_with_one_impossible_job_is_refused_before_any_job_runs(tmp_path):
+    sweep = tmp_path / "sweep"
+    proc = run_app("-m", "inner_batch=10,60", "seed=0,1", f"hydra.sweep.dir={sweep}")
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "inner_batch=60 is not allowed" in lines[0]
+    assert "(in the job " in lines[0]
+    assert not sweep.exists()
 
 
 @pytest.fixture(scope="module")
