@@ -1,0 +1,88 @@
+"""`python -m analysis SWEEP_DIR... --out DIR`: tables, figures and report.md from run directories.
+
+Exit status: 0 with the report written, 2 for a usage error or a path that holds no runs (one
+line on stderr, no traceback). Problems with single jobs are one-line warnings on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+from pathlib import Path
+
+from analysis.errors import AnalysisError, one_line
+from analysis.tables import DEFAULT_KS, STATISTICS
+
+EXAMPLES = """examples:
+  python -m analysis multirun/2026-11-27/12-00-00            (writes .../12-00-00/report/)
+  python -m analysis multirun/ --out reports/all --statistic median
+  python -m analysis sweepA sweepB outputs/one_run --out cmp --ks 0,1,8,32 --no-figures
+"""
+
+
+def _ks(text: str) -> tuple[int, ...]:
+    try:
+        ks = tuple(int(part) for part in text.split(",") if part.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"not a comma-separated list of integers: {text!r}") from None
+    if not ks or min(ks) < 0:
+        raise argparse.ArgumentTypeError(f"need one or more k >= 0: {text!r}")
+    return ks
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m analysis", epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Aggregate run directories (single runs, Hydra sweeps, folders of sweeps, "
+                    "finished or still running) into sensitivity tables (Markdown, LaTeX, CSV), "
+                    "figures (PNG, PDF), summary.csv and report.md.")
+    p.add_argument("paths", nargs="+", metavar="SWEEP_DIR",
+                   help="run directory, sweep directory, or a folder searched for runs")
+    p.add_argument("--out", type=Path, metavar="DIR",
+                   help="output folder (default with one SWEEP_DIR: SWEEP_DIR/report)")
+    p.add_argument("--ks", type=_ks, default=DEFAULT_KS, metavar="K,K,...",
+                   help="adaptation steps k shown in the tables (default: "
+                        + ",".join(map(str, DEFAULT_KS)) + ")")
+    p.add_argument("--statistic", choices=sorted(STATISTICS), default="mean",
+                   help="per job, the mean or the median of the held-out tasks' MSE (the median "
+                        "is robust to the few tasks that blow up); default: %(default)s")
+    p.add_argument("--no-figures", action="store_true", help="tables and data only (fast)")
+    p.add_argument("--gallery-tasks", type=int, default=3, metavar="N",
+                   help="held-out tasks per setting in the fit gallery (default: %(default)s)")
+    p.add_argument("--ignore", action="append", default=[], metavar="KEY",
+                   help="config key never to treat as a hyperparameter (repeatable)")
+    return p
+
+
+def _show(message, category, filename, lineno, file=None, line=None) -> None:
+    print(f"warning: {one_line(message)}", file=sys.stderr)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    out = args.out
+    if out is None:
+        if len(args.paths) != 1:
+            parser().error("--out is required with more than one SWEEP_DIR")
+        out = Path(args.paths[0]) / "report"
+    from analysis.report import build_report  # after parsing: --help skips seaborn
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        warnings.showwarning = _show
+        try:
+            report = build_report(args.paths, out, ks=args.ks, statistic=args.statistic,
+                                  figures=not args.no_figures, gallery_tasks=args.gallery_tasks,
+                                  ignore=args.ignore)
+        except AnalysisError as err:
+            print(f"python -m analysis: error: {err}", file=sys.stderr)
+            return 2
+    print(report)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,44 @@
+"""How numbers and setting values are printed, the same in tables, figures and the report."""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+DASH = "–"  # a missing value, e.g. the interval of a single seed
+
+
+def number(value: object, digits: int = 3) -> str:
+    """Three significant digits; "–" for missing, "inf" for a blow-up."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return DASH
+    if isinstance(value, float) and math.isinf(value):
+        return "inf" if value > 0 else "-inf"
+    return f"{value:.{digits}g}"
+
+
+def value_text(value: object) -> str:
+    """A hyperparameter value: floats to four significant digits, the rest as they print."""
+    return number(value, 4) if isinstance(value, float) else str(value)
+
+
+def setting_text(keys: list[str], values: tuple) -> str:
+    """"inner_steps=4, inner_lr=0.02"."""
+    return ", ".join(f"{key}={value_text(value)}" for key, value in zip(keys, values, strict=True))
+
+
+def plus_minus(mean: float, halfwidth: float) -> str:
+    """"0.0791 ± 0.0034": the half-width to two significant digits, the mean to the same
+    decimal place (three significant digits, and "± –", without an interval)."""
+    if not math.isfinite(mean) or not math.isfinite(halfwidth) or halfwidth <= 0:
+        return f"{number(mean)} ± {number(halfwidth, 2)}"
+    decimals = max(0, 1 - math.floor(math.log10(halfwidth)))
+    return f"{mean:.{decimals}f} ± {halfwidth:.{decimals}f}"
+
+
+def ordered(values) -> list:
+    """The distinct non-missing values, numbers by size, anything else by its text."""
+    distinct = list(dict.fromkeys(v for v in values if v is not None and v == v))
+    if all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in distinct):
+        return sorted(distinct)
+    return sorted(distinct, key=str)

@@ -1,0 +1,63 @@
+"""The fit gallery: one row of panels per setting, a few held-out tasks as columns.
+
+Each row shows the meta-trained weights of the setting's first finished seed, drawn with the same
+panel as the quick-look figure (analysis.fitpanel), so the two figures read alike.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+from matplotlib.figure import Figure
+
+from analysis.csvfile import CsvError
+from analysis.errors import warn_file
+from analysis.fitpanel import draw_fit_panel, legend_handles, read_fits
+from analysis.fmt import setting_text
+from analysis.load import Runs
+from analysis.style import figure_legend, prediction_colours, wrap
+
+MAX_SETTINGS = 12
+
+
+def _first_seeds(runs: Runs) -> list[tuple[str, str]]:
+    """(setting text, run dir) of the lowest-seed finished job of each setting."""
+    jobs = runs.jobs[runs.jobs["included"] & (runs.jobs["status"] == "done")]
+    keys = runs.hyperparameters
+    jobs = jobs.sort_values([*keys, "seed"]).drop_duplicates(keys or ["status"])
+    if len(jobs) > MAX_SETTINGS:
+        warnings.warn(f"{len(jobs)} settings: the fit gallery shows the first {MAX_SETTINGS}",
+                      stacklevel=3)
+    return [(setting_text(keys, tuple(row[keys])) if keys else "all jobs", row["run_dir"])
+            for _, row in jobs.head(MAX_SETTINGS).iterrows()]
+
+
+def fit_gallery(runs: Runs, tasks: int = 3, weights: str = "meta", caption: str = "") -> Figure:
+    """Rows: settings (first seed each); columns: the first `tasks` held-out tasks."""
+    rows = []
+    for setting, run_dir in _first_seeds(runs):
+        try:
+            rows.append((setting, read_fits(run_dir)))
+        except CsvError as err:
+            warn_file(f"{run_dir}/predictions.csv or support.csv", str(err))
+    shown = sorted({t for _, fits in rows for w, t in fits if w == weights})[:tasks]
+    ks = {k for _, fits in rows for fit in fits.values() for k in fit.predictions}
+    colours = prediction_colours(ks)
+    n_rows, n_cols = max(len(rows), 1), max(len(shown), 1)
+    fig = Figure(figsize=(1.8 + 2.4 * n_cols, 1.0 + 1.9 * n_rows), layout="constrained")
+    axes = fig.subplots(n_rows, n_cols, sharex=True, sharey=True, squeeze=False)
+    for r, (setting, fits) in enumerate(rows):
+        for c, task in enumerate(shown):
+            ax = axes[r, c]
+            if (weights, task) in fits:
+                draw_fit_panel(ax, fits[(weights, task)], colours)
+            ax.set_title(f"{setting}\nheld-out task {task}" if c == 0 else f"held-out task {task}",
+                         loc="left" if c == 0 else "center")
+    figure_legend(fig, *legend_handles(axes[0, 0]))
+    for ax in axes[-1]:
+        ax.set_xlabel("x")  # on the axes: a figure-level label would collide with the legend
+    for ax in axes[:, 0]:
+        ax.set_ylabel("y")
+    title = f"Fits after k adaptation steps ({weights} weights, first seed of each setting)"
+    fig.suptitle(f"{title}\n{wrap(caption, int(fig.get_figwidth() * 12))}" if caption else title)
+    return fig
