@@ -59,12 +59,14 @@ def signal_power(heldout: HeldOut) -> torch.Tensor:
 def summarize(mse: torch.Tensor, power: torch.Tensor) -> list[dict]:
     """One row per k of a [N, K + 1] MSE matrix: mean, median, spread, and blow-ups.
 
-    A blow-up is a task whose MSE is non-finite or BLOWUP_FACTOR times worse than predicting
-    zero (power [N], from signal_power): at inner step 0.02 on 10 points a few percent of tasks
-    diverge during adaptation, and their MSE dominates a mean.
+    A blow-up is a task whose MSE is non-finite or BLOWUP_FACTOR times worse than both
+    predicting zero (power [N], from signal_power) and not adapting at all (k = 0): at inner step
+    0.02 on 10 points a few percent of tasks diverge during adaptation, and their MSE dominates a
+    mean.
     """
     n = mse.shape[0]
-    blowup = ~torch.isfinite(mse) | (mse > BLOWUP_FACTOR * power[:, None])
+    baseline = torch.maximum(power, mse[:, 0].nan_to_num(0.0))
+    blowup = ~torch.isfinite(mse) | (mse > BLOWUP_FACTOR * baseline[:, None])
     q = torch.quantile(mse, torch.tensor([0.25, 0.5, 0.75], dtype=mse.dtype), dim=0)
     std = mse.std(0) if n > 1 else torch.zeros(mse.shape[1], dtype=mse.dtype)
     return [

@@ -182,3 +182,18 @@ def test_compiled_inner_loop_matches_eager():
     for _ in range(10):
         eager.step(), compiled.step()
     torch.testing.assert_close(compiled.phi, eager.phi, rtol=1e-5, atol=1e-6)
+
+
+def test_summary_statistics_and_blowups():
+    from reptile.evaluate import summarize
+
+    mse = torch.tensor([[1.0, 0.5], [2.0, 30.0], [4.0, float("inf")], [3.0, 0.1]],
+                       dtype=torch.float64)
+    power = torch.tensor([1.0, 2.0, 1.0, 0.5], dtype=torch.float64)
+    rows = summarize(mse, power)
+    assert [r["k"] for r in rows] == [0, 1]
+    assert rows[0]["mse_mean"] == pytest.approx(2.5) and rows[0]["mse_median"] == 2.5
+    assert rows[0]["mse_sem"] == pytest.approx(mse[:, 0].std().item() / 2)
+    assert rows[0]["n_blowup"] == 0  # k = 0 is its own baseline
+    assert rows[1]["n_blowup"] == 2  # 30 > 10 x max(2, 2) and the non-finite one
+    assert rows[1]["n_tasks"] == 4
