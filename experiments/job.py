@@ -17,12 +17,14 @@ from omegaconf import DictConfig, OmegaConf
 from tqdm import tqdm
 
 from analysis.quicklook import draw_fit_figure
+from reptile.algorithms import make_learner
 from reptile.evaluate import adaptation_mse, adapted_predictions, signal_power, summarize
-from reptile.meta import MetaConfig, Reptile
+from reptile.meta import MetaConfig
 from reptile.mlp import MLP
 from reptile.tasks import HeldOut, SineFamily, make_generator, make_heldout, sine
 
 from . import rundir
+from .extras import Snapshots, evaluate_extra_shots, task_table
 
 
 class RunDirError(RuntimeError):
@@ -45,6 +47,7 @@ def meta_config(cfg: DictConfig) -> MetaConfig:
         meta_step=cfg.meta_step, meta_step_final=cfg.meta_step_final, meta_batch=cfg.meta_batch,
         meta_iters=cfg.meta_iters, inner_steps=cfg.inner_steps, inner_batch=cfg.inner_batch,
         inner_lr=cfg.inner_lr, inner_optimizer=cfg.inner_optimizer,
+        meta_optimizer=cfg.algo.meta_optimizer,
     )
 
 
@@ -56,13 +59,17 @@ class Job:
         self.net = MLP(cfg.model.width, cfg.model.depth, cfg.model.activation)
         self.family = family_of(cfg)
         self.phi0 = self.net.init(make_generator(cfg.seed, "init"))
-        self.learner = Reptile(
-            self.net, self.phi0.clone(), self.family, meta_config(cfg), cfg.seed, self.device,
-            compile=cfg.compile,
+        self.learner = make_learner(
+            cfg.algo.name, self.net, self.phi0.clone(), self.family, meta_config(cfg), cfg.seed,
+            self.device, compile=cfg.compile,
         )
         e = cfg.eval
         self.heldout = make_heldout(self.family, e.n_tasks, e.shots, e.grid_points, e.seed)
         self.heldout = self.heldout.to(self.device)
+        self.snapshots = Snapshots(
+            self.net, self.heldout.subset(slice(0, 1)), cfg.task.x_range, e.predict_points,
+            e.predict_ks, e.lr, e.optimizer,
+        ) if e.snapshot_every else None
         # what a checkpoint carries besides the learner: the curve so far, the loss window
         self.curve: list[dict] = []
         self.window = [0.0, 0]  # sum and count of training losses since the last curve point
@@ -119,6 +126,8 @@ class Job:
             return True
         self.learner.load_state_dict(ckpt["learner"])
         self.curve, self.window, self.seconds = ckpt["curve"], ckpt["window"], ckpt["seconds"]
+        if self.snapshots:
+            self.snapshots.records = ckpt["snapshots"]
         self.started = ckpt["started"]
         return False
 
@@ -131,8 +140,11 @@ class Job:
             "window": self.window,
             "seconds": self.elapsed(),
             "started": self.started,
+            "snapshots": self.snapshots.records if self.snapshots else [],
         })
         rundir.write_csv(self.out / "curve.csv", self.curve)
+        if self.snapshots:
+            self.snapshots.write(self.out)
         self.record("running")
 
     # -- training ---------------------------------------------------------------------------
@@ -154,6 +166,8 @@ class Job:
         cfg, learner = self.cfg, self.learner
         if learner.iteration == 0:
             self.log_curve(learner.meta_step())
+            if self.snapshots:
+                self.snapshots.take(0, learner.phi)
         bar = tqdm(total=cfg.meta_iters, initial=learner.iteration, desc="meta-train",
                    unit="it", dynamic_ncols=True, disable=None)
         with bar:
@@ -169,6 +183,8 @@ class Job:
                     self.log_curve(eps)
                     bar.set_postfix(loss=f"{self.curve[-1]['train_loss']:.4f}",
                                     mse=f"{self.curve[-1]['mse_mean']:.3f}")
+                if self.snapshots and it % cfg.eval.snapshot_every == 0:
+                    self.snapshots.take(it, learner.phi)
                 if cfg.checkpoint_every and it % cfg.checkpoint_every == 0:
                     self.checkpoint()
                 bar.update(1)
@@ -187,11 +203,8 @@ class Job:
         init = summarize(adaptation_mse(self.net, self.phi0.to(self.device), self.heldout,
                                         e.steps, e.lr, e.optimizer), power)
         rundir.write_csv(self.out / "eval_init.csv", init)
-        tasks = pd.DataFrame({"task": range(len(self.heldout)),
-                              "amplitude": self.heldout.amplitude.cpu().numpy(),
-                              "phase": self.heldout.phase.cpu().numpy()})
-        per_k = pd.DataFrame(mse.numpy(), columns=[f"mse_k{k}" for k in range(e.steps + 1)])
-        rundir.write_csv(self.out / "eval_tasks.csv", pd.concat([tasks, per_k], axis=1))
+        rundir.write_csv(self.out / "eval_tasks.csv", task_table(self.heldout, mse))
+        evaluate_extra_shots(self.net, self.learner.phi, self.family, e, self.out, self.device)
         self.write_predictions(self.heldout.subset(slice(0, e.predict_tasks)))
         final = rows[-1]
         return {

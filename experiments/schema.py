@@ -31,6 +31,7 @@ class ModelSchema:
 @dataclass
 class AlgoSchema:
     name: str = MISSING
+    meta_optimizer: str = MISSING
 
 
 @dataclass
@@ -47,6 +48,8 @@ class EvalSchema:
     predict_tasks: int = MISSING
     predict_ks: list[int] = MISSING
     predict_points: int = MISSING
+    snapshot_every: int = MISSING
+    extra_shots: list[int] = MISSING
 
 
 @dataclass

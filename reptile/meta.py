@@ -1,8 +1,12 @@
 """The outer loop: one meta-training iteration per call, with resumable state.
 
-Per iteration (Nichol et al. 2018, Algorithm 2, batched version):
+Every algorithm (reptile here, maml.py, pretrain.py) is a MetaLearner: it owns the meta-weights
+phi, the counter-based training task stream and its meta-optimiser, and turns one iteration's
+tasks into a new phi. The meta step (eps, or the meta-optimiser's learning rate) is annealed
+linearly from meta_step to meta_step_final over meta_iters iterations, for every algorithm.
+
+Reptile (Nichol et al. 2018, Algorithm 2, batched version):
     sample n tasks; W_i = U_k(phi) on task i (k inner steps); phi <- phi + eps * (mean_i W_i - phi)
-with eps annealed linearly from meta_step to meta_step_final over meta_iters iterations.
 """
 
 from __future__ import annotations
@@ -12,8 +16,10 @@ from functools import partial
 
 import torch
 
+from .episodes import SupportQueryStream
 from .inner import adapt
 from .mlp import MLP
+from .outer import MetaOptimizer
 from .params import copies, reptile_update
 from .tasks import SineFamily, TaskStream
 
@@ -25,31 +31,39 @@ def meta_step_at(iteration: int, meta_iters: int, start: float, final: float) ->
 
 @dataclass(frozen=True)
 class MetaConfig:
-    meta_step: float = 0.1  # eps at iteration 0
-    meta_step_final: float = 0.0  # eps at the last iteration
+    meta_step: float = 0.1  # eps (or the meta-optimiser's learning rate) at iteration 0
+    meta_step_final: float = 0.0  # ... at the last iteration
     meta_batch: int = 1  # n tasks per outer step
     meta_iters: int = 30_000
     inner_steps: int = 5  # k
     inner_batch: int = 10  # m points per inner minibatch
     inner_lr: float = 0.02  # alpha
     inner_optimizer: str = "sgd"
+    meta_optimizer: str = "sgd"  # sgd | adam
 
 
-def task_stream(family: SineFamily, cfg: MetaConfig, seed: int) -> TaskStream:
-    return TaskStream(family, seed, cfg.meta_batch, cfg.inner_steps, cfg.inner_batch)
+def task_stream(family: SineFamily, cfg: MetaConfig, seed: int, query: bool = False):
+    """The training tasks: k inner minibatches per task, plus a query minibatch if asked."""
+    stream = SupportQueryStream if query else TaskStream
+    return stream(family, seed, cfg.meta_batch, cfg.inner_steps, cfg.inner_batch)
 
 
-class Reptile:
+class MetaLearner:
     """Meta-trains phi. The training tasks of iteration i are a pure function of (seed, i), so
-    the whole state is (phi, iteration): save it, load it, and training continues bit for bit."""
+    the whole state is (phi, iteration, meta-optimiser state): save it, load it, and training
+    continues bit for bit. Subclasses say what one iteration does, in `update`."""
+
+    query = False  # whether each task comes with a held-apart query minibatch
 
     def __init__(
         self, net: MLP, phi: torch.Tensor, family: SineFamily, cfg: MetaConfig, seed: int,
         device: torch.device | str = "cpu", compile: bool = False,
     ):
-        self.net, self.phi, self.cfg = net, phi.to(device), cfg
-        self.tasks = task_stream(family, cfg, seed)
+        self.net, self.cfg = net, cfg
         self.device = torch.device(device)
+        self.phi = phi.to(self.device)
+        self.tasks = task_stream(family, cfg, seed, self.query)
+        self.optimizer = MetaOptimizer(cfg.meta_optimizer)
         self.iteration = 0
         self.adapt = partial(adapt, net, lr=cfg.inner_lr, optimizer=cfg.inner_optimizer)
         if compile:
@@ -63,19 +77,35 @@ class Reptile:
         return meta_step_at(self.iteration, cfg.meta_iters, cfg.meta_step, cfg.meta_step_final)
 
     def step(self) -> torch.Tensor:
-        """One outer iteration; returns the mean last-minibatch loss of the inner loops (a
-        tensor, so that a GPU run is not synchronised every step)."""
+        """One outer iteration; returns the mean training loss of its tasks (a tensor, so that
+        a GPU run is not synchronised every step)."""
         xb, yb = (t.to(self.device) for t in self.tasks(self.iteration))
-        eps = self.meta_step()
-        W = copies(self.phi, self.cfg.meta_batch)
-        loss = self.adapt(W, xb, yb)
-        self.phi = reptile_update(self.phi, W, eps)
+        loss, self.phi = self.update(xb, yb, self.meta_step())
         self.iteration += 1
         return loss.mean()
 
+    def update(self, xb: torch.Tensor, yb: torch.Tensor, lr: float):
+        """(loss per task [n], new phi) from one iteration's tasks xb, yb [n, k(+1), m, 1]."""
+        raise NotImplementedError
+
     def state_dict(self) -> dict:
-        return {"phi": self.phi.cpu(), "iteration": self.iteration}
+        return {"phi": self.phi.cpu(), "iteration": self.iteration,
+                "meta_optimizer": self.optimizer.state_dict()}
 
     def load_state_dict(self, state: dict) -> None:
         self.phi = state["phi"].to(self.device)
         self.iteration = state["iteration"]
+        self.optimizer.load_state_dict(state.get("meta_optimizer", {"t": 0}), self.device)
+
+
+class Reptile(MetaLearner):
+    """W_i = k inner steps from phi on task i; phi moves eps of the way to mean_i W_i. With a
+    meta-optimiser other than SGD, (phi - mean_i W_i) is its gradient and eps its learning rate.
+    The loss is that of each task's last inner minibatch, measured before its step."""
+
+    def update(self, xb, yb, eps):
+        W = copies(self.phi, xb.shape[0])
+        loss = self.adapt(W, xb, yb)
+        if self.optimizer.kind == "sgd":
+            return loss, reptile_update(self.phi, W, eps)
+        return loss, self.optimizer.step(self.phi, self.phi - W.mean(0), eps)

@@ -1,0 +1,95 @@
+"""The MAML paper's sine benchmark from run directories: held-out MSE after 1, 5 and 10 steps
+for each method (rows) and step count (columns), one table per K, and the test-time learning
+curves. Reads run.json (status, algo, seed), .hydra/config.yaml (K of eval.csv) and the per-task
+files eval_tasks.csv / eval_tasks_K{K}.csv of every finished run.
+
+Interval: each task's MSE is averaged over the seeds (the same 600 held-out tasks in every
+run), then mean and 95% interval over the tasks, 1.96 * std / sqrt(n), the MAML paper's.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from analysis.csvfile import CsvError
+from analysis.discover import find_run_dirs
+from analysis.errors import AnalysisError, warn_file
+from analysis.fmt import plus_minus
+
+METHODS = {"maml": "MAML", "fomaml": "first-order MAML", "reptile": "Reptile",
+           "pretrain": "pretrained on all tasks"}
+STEPS = (1, 5, 10)
+Z95 = 1.96
+
+
+def _task_files(run_dir: Path) -> dict[int, Path]:
+    """K -> per-task evaluation file of one run."""
+    config = yaml.safe_load((run_dir / ".hydra" / "config.yaml").read_text())
+    files = {int(config["eval"]["shots"]): run_dir / "eval_tasks.csv"}
+    for path in run_dir.glob("eval_tasks_K*.csv"):
+        files[int(re.fullmatch(r"eval_tasks_K(\d+)\.csv", path.name).group(1))] = path
+    return files
+
+
+def per_task(paths: Iterable[str | os.PathLike]) -> pd.DataFrame:
+    """Long table: algo, seed, K, task, k, mse; one row per (finished run, K, task, k).
+    Unfinished or unreadable runs are left out with a warning."""
+    frames = []
+    for run_dir in find_run_dirs(paths):
+        try:
+            info = json.loads((run_dir / "run.json").read_text())
+            if info.get("status") != "done":
+                warn_file(run_dir / "run.json", f"status {info.get('status')}, left out")
+                continue
+            for shots, path in _task_files(run_dir).items():
+                wide = pd.read_csv(path)
+                long = wide.melt(id_vars=["task"], value_vars=[c for c in wide if
+                                                               c.startswith("mse_k")],
+                                 var_name="k", value_name="mse")
+                long["k"] = long["k"].str.removeprefix("mse_k").astype(int)
+                frames.append(long.assign(algo=info["algo"], seed=info["seed"], K=shots))
+        except (OSError, ValueError, KeyError, CsvError, yaml.YAMLError) as err:
+            warn_file(run_dir, f"unreadable ({err}), left out")
+    if not frames:
+        raise AnalysisError("no finished benchmark runs found")
+    return pd.concat(frames, ignore_index=True)
+
+
+def summary(tasks: pd.DataFrame) -> pd.DataFrame:
+    """algo, K, k, mean, ci95, n_tasks, n_seeds: seeds averaged per task, then over tasks."""
+    per = tasks.groupby(["algo", "K", "k", "task"])["mse"].agg(["mean", "count"]).reset_index()
+    out = per.groupby(["algo", "K", "k"]).agg(
+        mse_mean=("mean", "mean"), std=("mean", "std"), n_tasks=("mean", "size"),
+        n_seeds=("count", "min"))
+    out["ci95"] = Z95 * out.pop("std") / np.sqrt(out["n_tasks"])
+    return out.reset_index()
+
+
+def ordered_algos(values) -> list[str]:
+    return [a for a in METHODS if a in set(values)] + sorted(set(values) - set(METHODS))
+
+
+def markdown_table(stats: pd.DataFrame, shots: int) -> str:
+    """The paper's layout for one K: a row per method, a column per step count."""
+    rows = stats[stats["K"] == shots]
+    steps = [k for k in STEPS if k in set(rows["k"])]
+    lines = ["| method | " + " | ".join(f"{k} step{'s' * (k > 1)}" for k in steps) + " |",
+             "| --- |" + " ---: |" * len(steps)]
+    for algo in ordered_algos(rows["algo"]):
+        cells = []
+        for k in steps:
+            r = rows[(rows["algo"] == algo) & (rows["k"] == k)].iloc[0]
+            cells.append(plus_minus(r["mse_mean"], r["ci95"]))
+        lines.append(f"| {METHODS.get(algo, algo)} | " + " | ".join(cells) + " |")
+    tasks, seeds = rows["n_tasks"].min(), rows["n_seeds"].min()
+    note = (f"K = {shots}: held-out MSE (mean ± 95% interval over {tasks} tasks, each averaged "
+            f"over {seeds} seed{'s' if seeds > 1 else ''}) after k SGD steps.")
+    return note + "\n\n" + "\n".join(lines) + "\n"

@@ -1,0 +1,67 @@
+"""`python -m analysis.paper FIGURE RUN_DIRS... --out DIR`: the paper figures and tables.
+
+  figure1 MAML_RUN REPTILE_RUN      the Reptile paper's Figure 1 (figure1.png, .pdf)
+  seed_post RUN                     the seed post's panel grid (seed_post.png, .pdf)
+  benchmark RUN_OR_DIR...           the MAML sine benchmark: benchmark.md, benchmark.csv,
+                                    benchmark_curves.png, .pdf
+
+Everything is read from run directories (docs/run-directory.md); scripts/*.sh train and draw.
+Exit status 2 with one line on stderr for a bad path or missing runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from analysis.atomic import write_text
+from analysis.benchmark import markdown_table, per_task, summary
+from analysis.csvfile import CsvError
+from analysis.errors import AnalysisError, one_line
+from analysis.paperfigs import benchmark_curves, figure1, seed_post_grid
+from analysis.style import save_figure
+
+
+def _benchmark(runs: list[str], out: Path, task: int) -> list[Path]:
+    stats = summary(per_task(runs))
+    tables = [markdown_table(stats, K) for K in sorted(stats["K"].unique())]
+    paths = [write_text(out / "benchmark.md", "\n".join(tables)),
+             write_text(out / "benchmark.csv", stats.to_csv(index=False))]
+    return paths + save_figure(benchmark_curves(stats), out / "benchmark_curves")
+
+
+def _figure1(runs: list[str], out: Path, task: int) -> list[Path]:
+    if len(runs) != 2:
+        raise AnalysisError("figure1 takes two run directories: MAML_RUN REPTILE_RUN")
+    return save_figure(figure1(*runs, task=task), out / "figure1")
+
+
+def _seed_post(runs: list[str], out: Path, task: int) -> list[Path]:
+    if len(runs) != 1:
+        raise AnalysisError("seed_post takes one run directory (with snapshots.csv)")
+    return save_figure(seed_post_grid(runs[0]), out / "seed_post")
+
+
+COMMANDS = {"figure1": _figure1, "seed_post": _seed_post, "benchmark": _benchmark}
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m analysis.paper", description=__doc__.split(
+        "\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
+    p.add_argument("figure", choices=list(COMMANDS))
+    p.add_argument("runs", nargs="+", help="run directories (or folders of them)")
+    p.add_argument("--out", default="docs/figures", help="output folder (default docs/figures)")
+    p.add_argument("--task", type=int, default=0, help="held-out task drawn by figure1")
+    args = p.parse_args(argv)
+    try:
+        for path in COMMANDS[args.figure](args.runs, Path(args.out), args.task):
+            print(path)
+    except (AnalysisError, CsvError, KeyError, OSError) as err:
+        print(f"error: {one_line(err)}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

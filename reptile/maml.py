@@ -1,0 +1,76 @@
+"""MAML (Finn et al. 2017) and its first-order approximation FOMAML, batched over tasks.
+
+For each task i, the inner loop adapts phi on the support minibatches, W_i = U_k(phi), and the
+meta-loss is the task's loss L_i on its held-apart query minibatch (episodes.py) at W_i:
+    MAML:   g = mean_i d L_i(U_k(phi)) / d phi   (differentiated through the k inner steps)
+    FOMAML: g = mean_i L_i'(W_i)                 (the query gradient at W_i, the Jacobian of U_k
+                                                  replaced by the identity)
+and the meta-optimiser steps phi along -g. With no inner step (k = 0 or alpha = 0) the two are
+the same gradient, that of the query loss at phi.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from .episodes import split
+from .meta import MetaLearner
+from .mlp import MLP, mse
+from .params import copies
+
+
+def inner_loop(net: MLP, phi: torch.Tensor, xb: torch.Tensor, yb: torch.Tensor, lr: float,
+               create_graph: bool) -> torch.Tensor:
+    """W [n, D]: k SGD steps from phi on each task's minibatches xb, yb [n, k, m, 1], by
+    autograd. With create_graph, W stays a differentiable function of phi (second order)."""
+    W = phi.expand(xb.shape[0], -1)
+    for s in range(xb.shape[1]):
+        # the sum over tasks: task i's loss depends only on row i, so row i of the gradient is
+        # task i's own gradient
+        loss = mse(net.forward(W, xb[:, s]), yb[:, s]).sum()
+        (grad,) = torch.autograd.grad(loss, W, create_graph=create_graph)
+        W = W - lr * grad
+    return W
+
+
+def maml_gradient(net: MLP, phi: torch.Tensor, support, query, lr: float):
+    """(query loss per task [n], MAML meta-gradient [D]): second order, through the inner
+    steps. support = (x, y) [n, k, m, 1], query = (x, y) [n, m, 1]."""
+    with torch.enable_grad():
+        phi = phi.detach().requires_grad_()
+        W = inner_loop(net, phi, *support, lr, create_graph=True)
+        loss = mse(net.forward(W, query[0]), query[1])
+        (grad,) = torch.autograd.grad(loss.mean(), phi)
+    return loss.detach(), grad
+
+
+def fomaml_gradient(net: MLP, phi: torch.Tensor, support, query, adapt):
+    """(query loss per task [n], FOMAML meta-gradient [D]): the gradient of the query minibatch
+    at the adapted weights. adapt(W, x, y) trains W in place: the hand-written first-order
+    inner loop (inner.adapt with its step size and optimiser bound), no graph kept."""
+    W = copies(phi, support[0].shape[0])
+    adapt(W, *support)
+    loss, grad = net.loss_and_grad(W, *query)
+    return loss, grad.mean(0)
+
+
+class MAML(MetaLearner):
+    """Second-order MAML with any number of inner SGD steps."""
+
+    query = True
+
+    def update(self, xb, yb, lr):
+        support, query = split(xb, yb)
+        loss, grad = maml_gradient(self.net, self.phi, support, query, self.cfg.inner_lr)
+        return loss, self.optimizer.step(self.phi, grad, lr)
+
+
+class FOMAML(MetaLearner):
+    """First-order MAML; its inner loop may use SGD or Adam (inner_optimizer), as Reptile's."""
+
+    query = True
+
+    def update(self, xb, yb, lr):
+        support, query = split(xb, yb)
+        loss, grad = fomaml_gradient(self.net, self.phi, support, query, self.adapt)
+        return loss, self.optimizer.step(self.phi, grad, lr)

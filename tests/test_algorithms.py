@@ -1,0 +1,155 @@
+"""MAML, FOMAML and the pretrained baseline: their gradients, their shared runner and evaluation,
+and exact resumption of an Adam meta-optimiser."""
+
+from __future__ import annotations
+
+import io
+import json
+from functools import partial
+
+import pytest
+import torch
+
+from reptile.algorithms import LEARNERS, make_learner
+from reptile.episodes import SupportQueryStream, split
+from reptile.evaluate import adaptation_mse
+from reptile.inner import adapt
+from reptile.maml import fomaml_gradient, maml_gradient
+from reptile.meta import MetaConfig, task_stream
+from reptile.mlp import MLP, mse
+from reptile.outer import MetaOptimizer
+from reptile.params import copies
+from reptile.tasks import SineFamily, make_generator, make_heldout
+
+from .apprun import TINY, run_app
+
+FAMILY = SineFamily()
+MAML_FAMILY = SineFamily(phase=(0.0, torch.pi), n_points=10, grid=False)
+
+
+def _episode(net, n=2, k=2, m=5, dtype=torch.float64):
+    """phi, support and query of n tasks of the MAML family, in dtype."""
+    phi = net.init(make_generator(0, "init")).to(dtype)
+    stream = SupportQueryStream(MAML_FAMILY, 0, meta_batch=n, steps=k, batch=m)
+    xb, yb = (t.to(dtype) for t in stream(0))
+    return phi, *split(xb, yb)
+
+
+def _adapted_query_loss(net, phi, support, query, lr):
+    """The MAML objective, by the hand-written first-order inner loop (no autograd)."""
+    W = copies(phi, support[0].shape[0])
+    adapt(net, W, *support, lr)
+    return mse(net.forward(W, query[0]), query[1]).mean()
+
+
+@pytest.mark.parametrize("activation", ["tanh", "relu"])
+def test_maml_meta_gradient_matches_central_differences(activation):
+    net = MLP(width=4, depth=2, activation=activation)
+    phi, support, query = _episode(net, k=3)
+    lr = 0.1  # large enough for the second-order term to matter
+    _, grad = maml_gradient(net, phi, support, query, lr)
+    h = 1e-6
+    numeric = torch.empty_like(phi)
+    for i in range(len(phi)):
+        d = torch.zeros_like(phi)
+        d[i] = h
+        numeric[i] = (_adapted_query_loss(net, phi + d, support, query, lr)
+                      - _adapted_query_loss(net, phi - d, support, query, lr)) / (2 * h)
+    torch.testing.assert_close(grad, numeric, rtol=1e-5, atol=1e-8)
+    first_order = fomaml_gradient(net, phi, support, query, partial(adapt, net, lr=lr))[1]
+    assert (grad - first_order).abs().max() > 1e-4  # the second-order term is really there
+
+
+@pytest.mark.parametrize("steps,lr", [(0, 0.1), (3, 0.0)], ids=["zero-steps", "zero-step-size"])
+def test_fomaml_and_maml_coincide_when_the_inner_loop_is_the_identity(steps, lr):
+    net = MLP(width=8)
+    phi, (sx, sy), query = _episode(net, k=3)
+    support = (sx[:, :steps], sy[:, :steps])
+    loss_m, maml = maml_gradient(net, phi, support, query, lr)
+    loss_f, fomaml = fomaml_gradient(net, phi, support, query, partial(adapt, net, lr=lr))
+    torch.testing.assert_close(maml, fomaml, rtol=1e-10, atol=1e-12)
+    torch.testing.assert_close(loss_m, loss_f, rtol=1e-10, atol=1e-12)
+
+
+def test_support_of_the_query_stream_is_the_plain_stream_and_the_query_is_apart():
+    cfg = MetaConfig(meta_batch=4, inner_steps=2, inner_batch=10)
+    for family in (FAMILY, MAML_FAMILY):
+        plain, episodes = task_stream(family, cfg, 0), task_stream(family, cfg, 0, query=True)
+        (xb, yb), (ex, ey) = plain(3), episodes(3)
+        assert ex.shape == (4, 3, 10, 1)
+        assert torch.equal(ex[:, :2], xb) and torch.equal(ey[:, :2], yb)
+    assert not torch.isin(ex[:, 2], ex[:, :2]).any()  # fresh x on the MAML family
+
+
+def test_pretrain_gradient_is_that_of_the_pooled_mse():
+    net = MLP(width=8)
+    cfg = MetaConfig(meta_batch=3, inner_steps=2, meta_step=0.01, meta_step_final=0.01)
+    learner = make_learner("pretrain", net, net.init(make_generator(0, "init")), FAMILY, cfg, 0)
+    xb, yb = learner.tasks(0)
+    phi = learner.phi.clone().requires_grad_()
+    pooled = mse(net.forward(phi.expand(3, -1), xb.flatten(1, 2)), yb.flatten(1, 2)).mean()
+    pooled.backward()
+    learner.step()
+    torch.testing.assert_close(learner.phi, phi.detach() - 0.01 * phi.grad, rtol=1e-5, atol=1e-7)
+
+
+def test_meta_adam_matches_torch_adam():
+    gen = torch.Generator().manual_seed(0)
+    phi = torch.randn(6, dtype=torch.float64, generator=gen)
+    ours, theirs = MetaOptimizer("adam"), torch.nn.Parameter(phi.clone())
+    torch_adam = torch.optim.Adam([theirs], lr=0.01)
+    for _ in range(5):
+        grad = torch.randn(6, dtype=torch.float64, generator=gen)
+        phi = ours.step(phi, grad, 0.01)
+        theirs.grad = grad.clone()
+        torch_adam.step()
+    torch.testing.assert_close(phi, theirs.detach(), rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("algo", ["maml", "fomaml", "pretrain", "reptile"])
+def test_checkpoint_resume_with_adam_meta_optimizer_is_exact(algo):
+    net = MLP(width=8)
+    cfg = MetaConfig(meta_batch=3, meta_iters=10, inner_steps=2, meta_step=1e-2,
+                     meta_optimizer="adam")
+    phi0 = net.init(make_generator(0, "init"))
+    whole = make_learner(algo, net, phi0.clone(), FAMILY, cfg, 0)
+    first = make_learner(algo, net, phi0.clone(), FAMILY, cfg, 0)
+    for _ in range(10):
+        whole.step()
+    for _ in range(4):
+        first.step()
+    buffer = io.BytesIO()
+    torch.save(first.state_dict(), buffer)
+    buffer.seek(0)
+    resumed = make_learner(algo, net, phi0.clone(), FAMILY, cfg, 0)
+    resumed.load_state_dict(torch.load(buffer, weights_only=True))
+    for _ in range(6):
+        resumed.step()
+    assert resumed.iteration == 10 and torch.equal(resumed.phi, whole.phi)
+
+
+RUN_FILES = {"run.json", "curve.csv", "eval.csv", "eval_tasks.csv", "predictions.csv",
+             "support.csv", "weights.pt", "checkpoint.pt", "fit.png", "fit.pdf"}
+
+
+@pytest.mark.parametrize("algo", list(LEARNERS))
+def test_each_algorithm_trains_by_the_app_and_is_evaluated_by_the_shared_code(tmp_path, algo):
+    out = tmp_path / algo
+    proc = run_app(*TINY, f"algo={algo}", "algo.meta_optimizer=adam", "meta_step=0.001",
+                   "meta_step_final=0.0", "eval.extra_shots=[5]", "eval.snapshot_every=20",
+                   f"hydra.run.dir={out}")
+    assert proc.returncode == 0, proc.stderr
+    assert RUN_FILES | {"eval_K5.csv", "snapshots.csv"} <= {p.name for p in out.iterdir()}
+    info = json.loads((out / "run.json").read_text())
+    assert (info["status"], info["algo"], info["iteration"]) == ("done", algo, 40)
+    # the run's evaluation is the shared one applied to its saved meta-weights
+    phi = torch.load(out / "weights.pt", weights_only=True)["phi"]
+    net = MLP(width=16)
+    heldout = make_heldout(FAMILY, 20, 10, 50, seed=0)
+    expected = adaptation_mse(net, phi, heldout, steps=8, lr=0.02)
+    rows = (out / "eval_tasks.csv").read_text().splitlines()[1:]
+    saved = torch.tensor([[float(v) for v in row.split(",")[3:]] for row in rows],
+                         dtype=torch.float64)
+    torch.testing.assert_close(saved, expected, rtol=1e-6, atol=1e-9)
+    snapshots = (out / "snapshots.csv").read_text().splitlines()
+    assert {line.split(",")[0] for line in snapshots[1:]} == {"0", "20", "40"}
