@@ -22,7 +22,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 demo: install
-	$(BIN)/python -m experiments.train
+	PYTHON=$(BIN)/python scripts/demo.sh
 
 test: install
 	$(BIN)/python -m pytest

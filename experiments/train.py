@@ -10,12 +10,11 @@ import sys
 from pathlib import Path
 
 import hydra
-import torch
 from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
-from .job import Job, RunDirError
+from . import sweep
 from .schema import register
 from .validate import ConfigError, validate
 
@@ -26,6 +25,17 @@ register()
 def main(cfg: DictConfig) -> float | None:
     out = Path(HydraConfig.get().runtime.output_dir)
     single = HydraConfig.get().mode == RunMode.RUN
+    if single:
+        return train(cfg, out, single)
+    # in a sweep a failed job is recorded and the others go on; a folder holding another
+    # config's run means the sweep itself is wrong and stops it
+    from .job import RunDirError
+
+    with sweep.job_guard(cfg, out, propagate=(RunDirError,)):
+        return train(cfg, out, single)
+
+
+def train(cfg: DictConfig, out: Path, single: bool) -> float | None:
     try:
         validate(cfg)
     except ConfigError as exc:
@@ -34,6 +44,10 @@ def main(cfg: DictConfig) -> float | None:
             print(f"error: {exc}", file=sys.stderr)
             sys.exit(2)
         raise
+    import torch  # after validation: a refused config answers in a second
+
+    from .job import Job, RunDirError
+
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     try:
@@ -59,4 +73,7 @@ def _remove_if_fresh(out: Path) -> None:
 
 
 if __name__ == "__main__":
+    from .preflight import main_guard
+
+    main_guard()  # every job of the launch checked before any folder or worker exists
     main()

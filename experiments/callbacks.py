@@ -1,0 +1,44 @@
+"""Hydra callbacks of a sweep, configured under hydra.callbacks in conf/config.yaml."""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from pathlib import Path
+from typing import Any
+
+from hydra.experimental.callback import Callback
+from hydra.types import RunMode
+from omegaconf import DictConfig
+
+from . import sweep
+
+
+class SweepSummary(Callback):
+    """Keeps SWEEP_DIR/summary.csv current and ends every sweep with its table.
+
+    on_job_end runs in whichever process ran the job (a joblib or submitit worker), once the
+    job's run.json is final, so a sweep killed midway still has a summary of its finished
+    jobs. on_multirun_end runs once, in the launching process, and exits non-zero when a job
+    failed: jobs record their own failures (sweep.job_guard), so Hydra itself sees none.
+    """
+
+    def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        sweep_dir = Path(config.hydra.sweep.dir)
+        print(f"sweep {sweep_dir}; resume it with: {sweep.relaunch_command(sweep_dir)}",
+              flush=True)
+
+    def on_job_end(self, config: DictConfig, job_return: Any, **kwargs: Any) -> None:
+        if config.hydra.mode == RunMode.MULTIRUN:
+            sweep.write_summary(Path(config.hydra.sweep.dir))
+
+    def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        sweep_dir = Path(config.hydra.sweep.dir)
+        try:
+            text, ok = sweep.report(sweep_dir, sweep.write_summary(sweep_dir))
+        except Exception:  # Hydra would turn it into a warning and exit 0: success unproven
+            traceback.print_exc()
+            text, ok = f"sweep {sweep_dir}: could not write its summary", False
+        print(text, flush=True)
+        if not ok:
+            sys.exit(1)  # SystemExit passes through Hydra's callback guard, which eats Exceptions

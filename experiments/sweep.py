@@ -1,0 +1,234 @@
+"""Sweep-level plumbing: unique output folder names, failure records, summary.csv.
+
+Kept light on purpose (pandas, json, yaml): it runs after every job of a sweep, in whichever
+process the launcher ran the job, and must not load models or import analysis/. The app imports
+it before Hydra starts (for the resolver), so pandas and rundir are imported only when used: a
+refused single run still answers in well under a second.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import secrets
+import shlex
+import sys
+import traceback
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import yaml
+from omegaconf import DictConfig, OmegaConf
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+SUMMARY = "summary.csv"
+FINAL = ("done", "diverged")  # outcomes a relaunch keeps; every other job is run again
+# Leading columns of summary.csv; the swept hyperparameters go between JOB and STATUS_COLS.
+JOB = "job"
+STATUS_COLS = ["seed", "status", "iteration", "wall_seconds"]
+
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # C loader: 120-job sweeps
+_SUFFIX = secrets.token_hex(2)  # one per process, so every path this process names agrees
+
+
+def unique_name(*parts: str | None) -> str:
+    """Joins the non-empty parts with '_' and appends this process's random suffix.
+
+    Hydra names output folders by the second; two sweeps started in the same second (a script
+    launching several presets) would share one folder and overwrite each other's jobs.
+    Registered with use_cache, so Hydra copies the resolved value into every job's config
+    (joblib and submitit workers are other processes with other suffixes).
+    """
+    words = [str(p).replace("/", "-") for p in parts if p not in (None, "")]
+    return "_".join([*words, _SUFFIX])
+
+
+if not OmegaConf.has_resolver("unique_name"):
+    OmegaConf.register_new_resolver("unique_name", unique_name, use_cache=True)
+
+
+# -- one job of a sweep --------------------------------------------------------------------------
+@contextlib.contextmanager
+def job_guard(cfg: DictConfig, out: Path, propagate: tuple[type[BaseException], ...] = ()):
+    """Turns a job's exception into a `failed` run.json and lets the sweep go on.
+
+    Hydra's sweepers re-raise the first failed job once its batch ends, which stops later
+    batches and skips on_multirun_end (no final summary). Exceptions in `propagate` mean the
+    sweep itself is wrong (e.g. a folder holding another config's run) and still stop it.
+    """
+    try:
+        yield
+    except propagate:
+        raise
+    except Exception as exc:
+        traceback.print_exc()
+        record_failure(cfg, out, f"{type(exc).__name__}: {exc}".splitlines()[0])
+        print(f"failed: {out}  ({type(exc).__name__})", file=sys.stderr)
+
+
+def record_failure(cfg: DictConfig, out: Path, error: str) -> None:
+    """Marks run.json failed, keeping what an earlier record says (iterations, times). A
+    final record (done, diverged) or one of an unknown format is never overwritten."""
+    from . import rundir
+
+    try:
+        info = rundir.read_run_json(out)
+    except ValueError:
+        return
+    if info is not None and info["status"] in FINAL:
+        return
+    now = rundir.now()
+    record = {  # docs/run-directory.md, in its order; a job that failed before it began
+        "format": rundir.FORMAT, "status": "failed", "seed": cfg.get("seed"),
+        "algo": cfg.get("algo", {}).get("name"), "iteration": 0,
+        "meta_iters": cfg.get("meta_iters"), "wall_seconds": 0.0, "device": cfg.get("device"),
+        "versions": rundir.versions(),
+        "started": now, "finished": now, "error": error, "metrics": None,
+    }
+    record.update(info or {})
+    record.update(status="failed", finished=now, error=error)
+    rundir.write_json(out / "run.json", record)
+
+
+# -- the sweep's summary.csv -----------------------------------------------------------------------
+def _flatten(tree: dict, prefix: str = "") -> dict:
+    flat = {}
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            flat.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            flat[prefix + str(key)] = json.dumps(value) if isinstance(value, list) else value
+    return flat
+
+
+def job_dirs(sweep_dir: Path) -> list[Path]:
+    """The sweep's job folders (any depth, so custom hydra.sweep.subdir patterns work), in job
+    order."""
+    dirs = [p.parent.parent for p in sweep_dir.glob("**/.hydra/config.yaml")]
+    return sorted(dirs, key=lambda d: (len(d.parts), int(d.name) if d.name.isdigit() else -1,
+                                       str(d)))
+
+
+def swept_keys(sweep_dir: Path) -> list[str]:
+    """The keys the sweep was launched over (preset params and comma-list overrides), read
+    from multirun.yaml; they stay columns even while only one of their values has run."""
+    path = sweep_dir / "multirun.yaml"
+    if not path.exists():
+        return []
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    hydra_cfg = yaml.load(path.read_text(), Loader=_YAML_LOADER).get("hydra", {})
+    params = hydra_cfg.get("sweeper", {}).get("params") or {}
+    lines = [f"{k}={v}" for k, v in params.items()] + hydra_cfg["overrides"]["task"]
+    keys = {}
+    for override in OverridesParser.create().parse_overrides(lines):
+        if override.is_sweep_override():
+            keys[override.key_or_group] = None
+    return list(keys)
+
+
+def summarize(sweep_dir: Path) -> pd.DataFrame:
+    """One row per job: the job folder, every hyperparameter that differs between jobs (and
+    the swept ones), seed, status, iterations, wall time, the headline metrics and the error."""
+    import pandas as pd
+
+    rows, configs = [], []
+    for job in job_dirs(sweep_dir):
+        config, info = _read_job(job)
+        configs.append(config)
+        rows.append({JOB: job.relative_to(sweep_dir).as_posix(), "seed": config.get("seed"),
+                     "status": info["status"], "iteration": info.get("iteration"),
+                     "wall_seconds": info.get("wall_seconds"), **(info.get("metrics") or {}),
+                     "error": info.get("error")})
+    metrics = [k for k in dict.fromkeys(k for r in rows for k in r)
+               if k not in (JOB, *STATUS_COLS, "error")]
+    frame = pd.DataFrame(rows, columns=[JOB, *STATUS_COLS, *metrics, "error"])
+    for col in frame.columns:  # counts stay integers in the CSV even where a job has none
+        values = [r[col] for r in rows if r.get(col) is not None]
+        if values and all(type(v) is int for v in values):
+            frame[col] = frame[col].astype("Int64")
+    settings = pd.DataFrame(configs)
+    varying = sorted(k for k in settings.columns if settings[k].astype(str).nunique() > 1)
+    keys = [k for k in dict.fromkeys([*swept_keys(sweep_dir), *varying])
+            if k in settings.columns and k != "seed"]
+    for i, key in enumerate(keys):
+        frame.insert(1 + i, key, settings[key])
+    return frame
+
+
+def _read_job(job: Path) -> tuple[dict, dict]:
+    """A job's flattened config and its run.json; a damaged file makes the job's status say so
+    instead of hiding the other jobs."""
+    from . import rundir
+
+    config, info = {}, {"status": "missing"}
+    try:
+        config = _flatten(yaml.load((job / ".hydra/config.yaml").read_text(),
+                                    Loader=_YAML_LOADER) or {})
+        info = rundir.read_run_json(job) or info
+    except (OSError, ValueError, yaml.YAMLError) as exc:  # JSONDecodeError is a ValueError
+        info = {"status": "unreadable", "error": f"{type(exc).__name__}: {exc}"}
+    return config, info
+
+
+@contextlib.contextmanager
+def _locked(sweep_dir: Path) -> Iterator[None]:
+    """Serialises summary writers: parallel jobs end at the same time, and a writer that read
+    the run.json files before another job finished must not overwrite a newer summary."""
+    with open(sweep_dir / ".summary.lock", "a") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+        except OSError:  # file systems without locks (some NFS): the end-of-sweep write fixes it
+            pass
+        yield
+
+
+def write_summary(sweep_dir: Path) -> pd.DataFrame:
+    from . import rundir
+
+    with _locked(sweep_dir):
+        frame = summarize(sweep_dir)
+        rundir.write_csv(sweep_dir / SUMMARY, frame)
+    return frame
+
+
+# -- what the sweep prints at its end ----------------------------------------------------------
+def relaunch_command(sweep_dir: Path) -> str:
+    """This process's own command line, pointed at sweep_dir: done jobs are skipped there."""
+    argv = [a for a in sys.orig_argv if not a.startswith("hydra.sweep.dir=")]
+    return shlex.join([*argv, f"hydra.sweep.dir={sweep_dir}"])
+
+
+def table(frame: pd.DataFrame) -> str:
+    """Held-out MSE per setting, averaged over seeds: the table a sweep ends with."""
+    keys = list(frame.columns[1:frame.columns.get_loc("seed")])
+    done = frame[frame["status"] == "done"]
+    if done.empty or "mse_mean" not in done:
+        return "no job finished"
+    if not keys:
+        return done[[JOB, "seed", "mse_k0_mean", "mse_mean", "mse_median"]].to_string(index=False)
+    stats = done.groupby(keys, sort=True, dropna=False).agg(
+        seeds=("seed", "size"), mse_k0=("mse_k0_mean", "mean"), mse=("mse_mean", "mean"),
+        mse_sd=("mse_mean", "std"), median=("mse_median", "mean"))
+    return stats.reset_index().to_string(index=False, float_format=lambda v: f"{v:.4g}")
+
+
+def report(sweep_dir: Path, frame: pd.DataFrame) -> tuple[str, bool]:
+    """The closing lines of a sweep, and whether every job ended (done or diverged)."""
+    counts = [f"{n} {status}" for status, n in frame["status"].value_counts().items()]
+    lines = [table(frame), "",
+             f"sweep {sweep_dir}: " + ", ".join([f"{len(frame)} jobs", *counts])
+             + f"; summary: {sweep_dir / SUMMARY}"]
+    keys = list(frame.columns[1:frame.columns.get_loc("status")])
+    for _, row in frame[frame["status"] != "done"].iterrows():
+        setting = " ".join(f"{k}={row[k]}" for k in keys)
+        lines.append(f"  {row['status']}: job {row[JOB]} ({setting}): {row['error']}")
+    ok = frame["status"].isin(FINAL).all()
+    if not ok:
+        lines.append(f"rerun the unfinished jobs (done ones are skipped): "
+                     f"{relaunch_command(sweep_dir)}")
+    return "\n".join(lines), bool(ok)
