@@ -99,7 +99,8 @@ class Job:
 
     # -- resuming ---------------------------------------------------------------------------
     def resume(self) -> bool:
-        """Loads checkpoint.pt if there is one; True when the job is already done."""
+        """Loads checkpoint.pt if there is one; True when the job has already ended (done, or
+        diverged: training is deterministic, a rerun would diverge again)."""
         try:
             info = rundir.read_run_json(self.out)
         except ValueError as exc:  # includes json.JSONDecodeError
@@ -107,8 +108,9 @@ class Job:
                               "directory aside or choose a new output directory") from None
         path = self.out / "checkpoint.pt"
         if not path.exists():
-            if info is not None and info["status"] == "done":
-                raise RunDirError(f"{self.out}: run.json says done but checkpoint.pt is missing")
+            if info is not None and info["status"] in rundir.FINAL:
+                raise RunDirError(f"{self.out}: run.json says {info['status']} but checkpoint.pt "
+                                  "is missing")
             return False
         try:
             ckpt = rundir.load_torch(path)
@@ -122,7 +124,7 @@ class Job:
                 f"{self.out} holds a run of another config (differs in {', '.join(changed)}); "
                 "choose a new output directory"
             )
-        if info is not None and info["status"] == "done":
+        if info is not None and info["status"] in rundir.FINAL:
             return True
         self.learner.load_state_dict(ckpt["learner"])
         self.curve, self.window, self.seconds = ckpt["curve"], ckpt["window"], ckpt["seconds"]
@@ -253,7 +255,7 @@ class Job:
         try:
             error = self.train()
             if error is not None:
-                rundir.write_csv(self.out / "curve.csv", self.curve)
+                self.checkpoint()  # the state that diverged: a relaunch sees the job has ended
                 self.record("diverged", error)
                 return rundir.read_run_json(self.out)
             metrics = self.evaluate()

@@ -18,6 +18,7 @@ import pandas as pd
 import reptile
 
 FORMAT = 1  # of run.json, weights.pt and checkpoint.pt; readers refuse other formats
+FINAL = ("done", "diverged")  # statuses of a job that has ended: a relaunch leaves it alone
 _UMASK = os.umask(0)
 os.umask(_UMASK)
 

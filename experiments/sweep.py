@@ -26,7 +26,6 @@ if TYPE_CHECKING:
     import pandas as pd
 
 SUMMARY = "summary.csv"
-FINAL = ("done", "diverged")  # outcomes a relaunch keeps; every other job is run again
 # Leading columns of summary.csv; the swept hyperparameters go between JOB and STATUS_COLS.
 JOB = "job"
 STATUS_COLS = ["seed", "status", "iteration", "wall_seconds"]
@@ -79,7 +78,7 @@ def record_failure(cfg: DictConfig, out: Path, error: str) -> None:
         info = rundir.read_run_json(out)
     except ValueError:
         return
-    if info is not None and info["status"] in FINAL:
+    if info is not None and info["status"] in rundir.FINAL:
         return
     now = rundir.now()
     record = {  # docs/run-directory.md, in its order; a job that failed before it began
@@ -219,6 +218,8 @@ def table(frame: pd.DataFrame) -> str:
 
 def report(sweep_dir: Path, frame: pd.DataFrame) -> tuple[str, bool]:
     """The closing lines of a sweep, and whether every job ended (done or diverged)."""
+    from . import rundir
+
     counts = [f"{n} {status}" for status, n in frame["status"].value_counts().items()]
     lines = [table(frame), "",
              f"sweep {sweep_dir}: " + ", ".join([f"{len(frame)} jobs", *counts])
@@ -227,7 +228,7 @@ def report(sweep_dir: Path, frame: pd.DataFrame) -> tuple[str, bool]:
     for _, row in frame[frame["status"] != "done"].iterrows():
         setting = " ".join(f"{k}={row[k]}" for k in keys)
         lines.append(f"  {row['status']}: job {row[JOB]} ({setting}): {row['error']}")
-    ok = frame["status"].isin(FINAL).all()
+    ok = frame["status"].isin(rundir.FINAL).all()
     if not ok:
         lines.append(f"rerun the unfinished jobs (done ones are skipped): "
                      f"{relaunch_command(sweep_dir)}")
