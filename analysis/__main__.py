@@ -15,7 +15,7 @@ from analysis.errors import AnalysisError, one_line
 from analysis.tables import DEFAULT_KS, STATISTICS
 
 EXAMPLES = """examples:
-  python -m analysis multirun/2026-11-27/12-00-00            (writes .../12-00-00/report/)
+  python -m analysis multirun/2026-11-27_12-00-00_inner_steps_ab12   (writes .../report/)
   python -m analysis multirun/ --out reports/all --statistic median
   python -m analysis sweepA sweepB outputs/one_run --out cmp --ks 0,1,8,32 --no-figures
 """
