@@ -125,7 +125,7 @@ def main() -> None:
     ratios = []
     for mb in (1, 5, 25, 100):
         iters = max(3, 2000 // (mb * 5))
-        ref = reference_train(mb, max(2, 200 // (mb * 5)), args.repeats)
+        ref = reference_train(mb, max(2, 1000 // (mb * 5)), args.repeats)
         eng = engine_train(mb, iters, args.repeats, compile=False)
         line = (f"train  meta_batch {mb:>3}: reference {ref['task_steps_per_s']:>8.0f}, engine "
                 f"{eng['task_steps_per_s']:>8.0f} task-steps/s "

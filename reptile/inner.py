@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import torch
 
+from . import mlp
 from .mlp import MLP
 
 
@@ -41,16 +42,20 @@ class InnerOptimizer:
 
 def adapt(
     net: MLP, W: torch.Tensor, xb: torch.Tensor, yb: torch.Tensor, lr: float,
-    optimizer: str = "sgd",
+    optimizer: str = "sgd", flat: bool = False,
 ) -> torch.Tensor | None:
     """Trains the n networks W [n, D] in place: step s on minibatch xb[:, s], yb[:, s]
-    ([n, k, m, 1]). Returns the loss [n] of the last minibatch, measured before its step."""
+    ([n, k, m, 1]). Returns the loss [n] of the last minibatch, measured before its step.
+
+    flat=False updates each layer's view of W with its own gradient (one foreach op: fastest
+    eagerly); flat=True concatenates the gradient and updates W as one tensor, the form
+    torch.compile fuses best (~2x faster compiled than the per-view form)."""
     opt, layers = InnerOptimizer(optimizer, lr), net.layers(W)
-    params = [t for layer in layers for t in layer]
+    params = [W] if flat else [t for layer in layers for t in layer]
     steps, loss = xb.shape[1], None
     for s in range(steps):
         loss, grads = net.loss_and_grads(layers, xb[:, s], yb[:, s], s == steps - 1)
-        opt.step(params, grads)
+        opt.step(params, [mlp.flat(grads)] if flat else grads)
     return loss
 
 

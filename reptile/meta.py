@@ -65,7 +65,8 @@ class MetaLearner:
         self.tasks = task_stream(family, cfg, seed, self.query)
         self.optimizer = MetaOptimizer(cfg.meta_optimizer)
         self.iteration = 0
-        self.adapt = partial(adapt, net, lr=cfg.inner_lr, optimizer=cfg.inner_optimizer)
+        self.adapt = partial(adapt, net, lr=cfg.inner_lr, optimizer=cfg.inner_optimizer,
+                             flat=compile)
         if compile:
             # The k inner steps as one fused graph: at meta_batch 1 the eager loop is bound by
             # ~25 tiny ops per step. Shapes are fixed, so it compiles once (cached on disk).

@@ -111,7 +111,7 @@ class MLP:
     ) -> tuple[torch.Tensor | None, torch.Tensor]:
         """As loss_and_grads, with the gradient flat [n, D] in the layout of W."""
         loss, grads = self.loss_and_grads(self.layers(W), x, y, with_loss)
-        return loss, torch.cat([g.flatten(1) for g in grads], 1)
+        return loss, flat(grads)
 
 
 # Batched matrix products of the shapes this network has. Where an inner or outer dimension is
@@ -140,6 +140,11 @@ def _outer_sum(a: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
     if g.shape[-1] == 1:
         return (a * g).sum(1).unsqueeze(-1)
     return torch.bmm(a.transpose(1, 2), g)
+
+
+def flat(grads: list[torch.Tensor]) -> torch.Tensor:
+    """Per-layer gradients (from loss_and_grads) as one [n, D] tensor in the layout of W."""
+    return torch.cat([g.flatten(1) for g in grads], 1)
 
 
 def mse(pred: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
