@@ -64,11 +64,19 @@ def per_task(paths: Iterable[str | os.PathLike]) -> pd.DataFrame:
 
 
 def summary(tasks: pd.DataFrame) -> pd.DataFrame:
-    """algo, K, k, mean, ci95, n_tasks, n_seeds: seeds averaged per task, then over tasks."""
+    """algo, K, k, mse_mean, ci95, mse_median, mse_q25, mse_q75, n_diverged, n_tasks, n_seeds:
+    seeds averaged per task, then over tasks.
+
+    A task whose adaptation diverged in any seed (a non-finite MSE, written as nan or inf) stays
+    non-finite in its average: skipping it would hide the divergence, so the mean says inf and
+    n_diverged counts such tasks; the median over tasks is the robust statistic beside it."""
+    tasks = tasks.assign(mse=tasks["mse"].fillna(np.inf))
     per = tasks.groupby(["algo", "K", "k", "task"])["mse"].agg(["mean", "count"]).reset_index()
+    per["diverged"] = ~np.isfinite(per["mean"])
     out = per.groupby(["algo", "K", "k"]).agg(
-        mse_mean=("mean", "mean"), std=("mean", "std"), n_tasks=("mean", "size"),
-        n_seeds=("count", "min"))
+        mse_mean=("mean", "mean"), std=("mean", "std"), mse_median=("mean", "median"),
+        mse_q25=("mean", lambda v: v.quantile(0.25)), mse_q75=("mean", lambda v: v.quantile(0.75)),
+        n_diverged=("diverged", "sum"), n_tasks=("mean", "size"), n_seeds=("count", "min"))
     out["ci95"] = Z95 * out.pop("std") / np.sqrt(out["n_tasks"])
     return out.reset_index()
 
@@ -77,8 +85,9 @@ def ordered_algos(values) -> list[str]:
     return [a for a in METHODS if a in set(values)] + sorted(set(values) - set(METHODS))
 
 
-def markdown_table(stats: pd.DataFrame, shots: int) -> str:
-    """The paper's layout for one K: a row per method, a column per step count."""
+def markdown_table(stats: pd.DataFrame, shots: int, statistic: str = "mean") -> str:
+    """The paper's layout for one K: a row per method, a column per step count. statistic:
+    "mean" (± the 95% interval over tasks, the paper's) or "median" (over tasks)."""
     rows = stats[stats["K"] == shots]
     steps = [k for k in STEPS if k in set(rows["k"])]
     lines = ["| method | " + " | ".join(f"{k} step{'s' * (k > 1)}" for k in steps) + " |",
@@ -87,9 +96,15 @@ def markdown_table(stats: pd.DataFrame, shots: int) -> str:
         cells = []
         for k in steps:
             r = rows[(rows["algo"] == algo) & (rows["k"] == k)].iloc[0]
-            cells.append(plus_minus(r["mse_mean"], r["ci95"]))
+            cell = (plus_minus(r["mse_mean"], r["ci95"]) if statistic == "mean"
+                    else f"{r['mse_median']:.3g}")
+            if r["n_diverged"]:
+                cell += f" ({int(r['n_diverged'])} diverged)"
+            cells.append(cell)
         lines.append(f"| {METHODS.get(algo, algo)} | " + " | ".join(cells) + " |")
     tasks, seeds = rows["n_tasks"].min(), rows["n_seeds"].min()
-    note = (f"K = {shots}: held-out MSE (mean ± 95% interval over {tasks} tasks, each averaged "
-            f"over {seeds} seed{'s' if seeds > 1 else ''}) after k SGD steps.")
+    what = ("mean ± 95% interval over" if statistic == "mean" else "median over")
+    note = (f"K = {shots}: held-out MSE ({what} {tasks} tasks, each averaged over {seeds} "
+            f"seed{'s' if seeds > 1 else ''}) after k SGD steps; (n diverged): tasks whose "
+            "adaptation diverged (non-finite MSE) in some seed.")
     return note + "\n\n" + "\n".join(lines) + "\n"

@@ -25,7 +25,8 @@ from analysis.style import save_figure
 
 def _benchmark(runs: list[str], out: Path, task: int) -> list[Path]:
     stats = summary(per_task(runs))
-    tables = [markdown_table(stats, K) for K in sorted(stats["K"].unique())]
+    tables = [markdown_table(stats, K, statistic) for statistic in ("mean", "median")
+              for K in sorted(stats["K"].unique())]
     paths = [write_text(out / "benchmark.md", "\n".join(tables)),
              write_text(out / "benchmark.csv", stats.to_csv(index=False))]
     return paths + save_figure(benchmark_curves(stats), out / "benchmark_curves")

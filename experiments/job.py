@@ -1,8 +1,9 @@
 """One job: a validated config in, a complete run directory out (docs/run-directory.md).
 
 Training resumes from checkpoint.pt when the directory already holds one for the same config; a
-directory whose run.json says done (or diverged: training is deterministic) is left untouched. A non-finite loss stops the job at once and
-records it as diverged; any other exception is recorded as failed and re-raised.
+directory whose run.json says done (or diverged: training is deterministic) is left untouched.
+A non-finite loss stops the job at once and records it as diverged; any other exception is
+recorded as failed and re-raised.
 """
 
 from __future__ import annotations

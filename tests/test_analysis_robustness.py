@@ -174,3 +174,22 @@ def test_a_truncated_curve_leaves_the_job_out_of_the_learning_curves_only(tmp_pa
         curves = read_curves(loaded)
     assert set(curves["job"]) == {"0", "1", "3"}
     assert (curves.groupby("job")["k"].nunique() == 1).all()  # the largest k only
+
+
+def test_benchmark_keeps_a_diverged_task_in_the_mean_and_counts_it():
+    import math
+
+    import pandas as pd
+
+    from analysis.benchmark import markdown_table, summary
+
+    rows = []
+    for seed in (0, 1):
+        for task, mse in enumerate([0.1, 0.2, 0.3, float("nan") if seed else 0.4]):
+            rows.append({"algo": "maml", "seed": seed, "K": 10, "task": task, "k": 1, "mse": mse})
+    stats = summary(pd.DataFrame(rows))
+    row = stats.iloc[0]
+    assert math.isinf(row["mse_mean"]) and row["n_diverged"] == 1
+    assert row["mse_median"] == pytest.approx((0.2 + 0.3) / 2)  # of the per-task seed means
+    assert "(1 diverged)" in markdown_table(stats, 10)
+    assert "0.25 (1 diverged)" in markdown_table(stats, 10, "median")
