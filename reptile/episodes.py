@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import torch
 
-from .tasks import TaskStream, gather_points, make_generator, minibatch_indices, sine
+from .tasks import TaskStream, sine
 
 
 class SupportQueryStream(TaskStream):
@@ -24,19 +24,10 @@ class SupportQueryStream(TaskStream):
     """
 
     def _sample_chunk(self, c: int) -> tuple[torch.Tensor, torch.Tensor]:
-        family, gen = self.family, make_generator(self.seed, "train", c)
-        tasks = family.sample(self.chunk * self.meta_batch, gen)
-        n = len(tasks.x)
-        idx = minibatch_indices(n, family.n_points, self.steps, self.batch, gen)
-        if family.grid:
-            pick = torch.rand(n, family.n_points, generator=gen).argsort(-1)[:, : self.batch]
-            query_x = family.grid_x()[pick]
-        else:
-            query_x = family.sample_x(n, self.batch, gen)
+        xb, yb, tasks, gen = self._draw_chunk(c)
+        query_x = self.family.sample_points(len(tasks.x), self.batch, gen)
         query_y = sine(query_x, tasks.amplitude, tasks.phase)
-        xb = torch.cat([gather_points(tasks.x, idx), query_x[:, None]], 1)
-        yb = torch.cat([gather_points(tasks.y, idx), query_y[:, None]], 1)
-        return xb, yb
+        return torch.cat([xb, query_x[:, None]], 1), torch.cat([yb, query_y[:, None]], 1)
 
 
 def split(xb: torch.Tensor, yb: torch.Tensor):

@@ -48,6 +48,14 @@ class SineFamily:
         lo, hi = self.x_range
         return lo + (hi - lo) * torch.rand(n, points, 1, generator=gen)
 
+    def sample_points(self, n: int, points: int, gen: torch.Generator) -> torch.Tensor:
+        """x [n, points, 1] of fresh points of n tasks: distinct points of the grid (without
+        replacement) on a grid family, uniform draws over the x range otherwise."""
+        if self.grid:
+            pick = torch.rand(n, self.n_points, generator=gen).argsort(-1)[:, :points]
+            return self.grid_x()[pick]
+        return self.sample_x(n, points, gen)
+
     def sample(self, n: int, gen: torch.Generator) -> TaskBatch:
         """n training tasks, each with n_points (x, y) pairs."""
         amplitude, phase = self.sample_params(n, gen)
@@ -119,10 +127,15 @@ class TaskStream:
         return self._cached[1][i * n : (i + 1) * n], self._cached[2][i * n : (i + 1) * n]
 
     def _sample_chunk(self, c: int) -> tuple[torch.Tensor, torch.Tensor]:
+        return self._draw_chunk(c)[:2]
+
+    def _draw_chunk(self, c: int):
+        """Chunk c's minibatches xb, yb, its tasks and its generator (for subclasses that draw
+        more from the same tasks, after the minibatches)."""
         gen = make_generator(self.seed, "train", c)
         tasks = self.family.sample(self.chunk * self.meta_batch, gen)
         idx = minibatch_indices(len(tasks.x), self.family.n_points, self.steps, self.batch, gen)
-        return gather_points(tasks.x, idx), gather_points(tasks.y, idx)
+        return gather_points(tasks.x, idx), gather_points(tasks.y, idx), tasks, gen
 
 
 @dataclass
@@ -151,17 +164,13 @@ def make_heldout(
 ) -> HeldOut:
     """The held-out set of a run: from its own seed stream, fixed for the whole run.
 
-    Support points follow the family: K of the task's grid points (without replacement) on a
+    Support points follow the family (SineFamily.sample_points): K of the task's grid points on a
     grid family, K uniform draws otherwise. The loss is measured on `grid_points` evenly spaced
     points over the x range.
     """
     gen = make_generator(seed, "heldout")
     amplitude, phase = family.sample_params(n_tasks, gen)
-    if family.grid:
-        pick = torch.rand(n_tasks, family.n_points, generator=gen).argsort(-1)[:, :shots]
-        support_x = family.grid_x()[pick]
-    else:
-        support_x = family.sample_x(n_tasks, shots, gen)
+    support_x = family.sample_points(n_tasks, shots, gen)
     grid_x = family.grid_x(grid_points).expand(n_tasks, -1, -1)
     return HeldOut(
         amplitude,
