@@ -55,8 +55,16 @@ def evaluate_extra_shots(net: MLP, phi: torch.Tensor, family: SineFamily, e, out
     for shots in e.extra_shots:
         heldout = make_heldout(family, e.n_tasks, shots, e.grid_points, e.seed).to(device)
         mse = adaptation_mse(net, phi, heldout, e.steps, e.lr, e.optimizer)
-        rundir.write_csv(out / f"eval_K{shots}.csv", summarize(mse, signal_power(heldout)))
-        rundir.write_csv(out / f"eval_tasks_K{shots}.csv", task_table(heldout, mse))
+        write_evaluation(out, f"_K{shots}", heldout, mse)
+
+
+def write_evaluation(out: Path, suffix: str, heldout: HeldOut, mse: torch.Tensor) -> list[dict]:
+    """eval{suffix}.csv (one row per k) and eval_tasks{suffix}.csv (one row per task) from the
+    [N, K + 1] MSE matrix of an evaluation; returns the rows of eval{suffix}.csv."""
+    rows = summarize(mse, signal_power(heldout))
+    rundir.write_csv(out / f"eval{suffix}.csv", rows)
+    rundir.write_csv(out / f"eval_tasks{suffix}.csv", task_table(heldout, mse))
+    return rows
 
 
 def task_table(heldout: HeldOut, mse: torch.Tensor) -> pd.DataFrame:

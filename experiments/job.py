@@ -25,7 +25,7 @@ from reptile.mlp import MLP
 from reptile.tasks import HeldOut, SineFamily, make_generator, make_heldout, sine
 
 from . import rundir
-from .extras import Snapshots, evaluate_extra_shots, task_table
+from .extras import Snapshots, evaluate_extra_shots, write_evaluation
 
 
 class RunDirError(RuntimeError):
@@ -120,7 +120,8 @@ class Job:
             raise RunDirError(f"{path} is unreadable ({first}); delete it to restart this run "
                               "from the beginning") from None
         if ckpt["config"] != self.config:
-            changed = sorted(_diff(ckpt["config"], self.config))
+            old, new = rundir.flatten(ckpt["config"]), rundir.flatten(self.config)
+            changed = sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k))
             raise RunDirError(
                 f"{self.out} holds a run of another config (differs in {', '.join(changed)}); "
                 "choose a new output directory"
@@ -198,15 +199,12 @@ class Job:
     # -- evaluation and the final files -----------------------------------------------------
     def evaluate(self) -> dict:
         e = self.cfg.eval
-        power = signal_power(self.heldout)
         mse = adaptation_mse(self.net, self.learner.phi, self.heldout, e.steps, e.lr, e.optimizer)
-        rows = summarize(mse, power)
-        rundir.write_csv(self.out / "eval.csv", rows)
+        rows = write_evaluation(self.out, "", self.heldout, mse)
         # the same adaptation from the untrained initial weights: what meta-training bought
         init = summarize(adaptation_mse(self.net, self.phi0.to(self.device), self.heldout,
-                                        e.steps, e.lr, e.optimizer), power)
+                                        e.steps, e.lr, e.optimizer), signal_power(self.heldout))
         rundir.write_csv(self.out / "eval_init.csv", init)
-        rundir.write_csv(self.out / "eval_tasks.csv", task_table(self.heldout, mse))
         evaluate_extra_shots(self.net, self.learner.phi, self.family, e, self.out, self.device)
         self.write_predictions(self.heldout.subset(slice(0, e.predict_tasks)))
         final = rows[-1]
@@ -270,14 +268,3 @@ class Job:
             raise
         return rundir.read_run_json(self.out)
 
-
-def _diff(a: dict, b: dict, prefix: str = "") -> set[str]:
-    """Dotted keys whose values differ between two nested config dicts."""
-    keys = set()
-    for key in set(a) | set(b):
-        va, vb = a.get(key), b.get(key)
-        if isinstance(va, dict) and isinstance(vb, dict):
-            keys |= _diff(va, vb, f"{prefix}{key}.")
-        elif va != vb:
-            keys.add(prefix + key)
-    return keys

@@ -71,6 +71,17 @@ def load_torch(path: Path) -> dict:
     return obj
 
 
+def flatten(tree: dict, prefix: str = "") -> dict:
+    """A nested config dict as {"model.width": 64, ...}; lists as JSON text, one value each."""
+    flat = {}
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            flat.update(flatten(value, f"{prefix}{key}."))
+        else:
+            flat[prefix + str(key)] = json.dumps(value) if isinstance(value, list) else value
+    return flat
+
+
 def now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 

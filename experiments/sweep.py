@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import json
 import secrets
 import shlex
 import sys
@@ -94,16 +93,6 @@ def record_failure(cfg: DictConfig, out: Path, error: str) -> None:
 
 
 # -- the sweep's summary.csv -----------------------------------------------------------------------
-def _flatten(tree: dict, prefix: str = "") -> dict:
-    flat = {}
-    for key, value in tree.items():
-        if isinstance(value, dict):
-            flat.update(_flatten(value, f"{prefix}{key}."))
-        else:
-            flat[prefix + str(key)] = json.dumps(value) if isinstance(value, list) else value
-    return flat
-
-
 def job_dirs(sweep_dir: Path) -> list[Path]:
     """The sweep's job folders (any depth, so custom hydra.sweep.subdir patterns work), in job
     order."""
@@ -166,8 +155,8 @@ def _read_job(job: Path) -> tuple[dict, dict]:
 
     config, info = {}, {"status": "missing"}
     try:
-        config = _flatten(yaml.load((job / ".hydra/config.yaml").read_text(),
-                                    Loader=_YAML_LOADER) or {})
+        config = rundir.flatten(yaml.load((job / ".hydra/config.yaml").read_text(),
+                                          Loader=_YAML_LOADER) or {})
         info = rundir.read_run_json(job) or info
     except (OSError, ValueError, yaml.YAMLError) as exc:  # JSONDecodeError is a ValueError
         info = {"status": "unreadable", "error": f"{type(exc).__name__}: {exc}"}
