@@ -57,9 +57,10 @@ class Job:
         self.cfg, self.out = cfg, out
         self.config = OmegaConf.to_container(cfg, resolve=True)
         self.device = resolve_device(cfg.device)
-        self.net = MLP(cfg.model.width, cfg.model.depth, cfg.model.activation)
         self.family = family_of(cfg)
-        self.phi0 = self.net.init(make_generator(cfg.seed, "init"))
+        m = cfg.model
+        self.net = MLP(m.width, m.depth, m.activation)
+        self.phi0 = self.net.init(make_generator(cfg.seed, "init"), m.init, m.init_std)
         self.learner = make_learner(
             cfg.algo.name, self.net, self.phi0.clone(), self.family, meta_config(cfg), cfg.seed,
             self.device, compile=cfg.compile,

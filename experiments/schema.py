@@ -26,6 +26,8 @@ class ModelSchema:
     width: int = MISSING
     depth: int = MISSING
     activation: str = MISSING
+    init: str = MISSING
+    init_std: float = MISSING
 
 
 @dataclass

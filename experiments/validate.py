@@ -27,6 +27,12 @@ def _activations() -> tuple[str, ...]:
     return tuple(ACTIVATIONS)
 
 
+def _inits() -> tuple[str, ...]:
+    from reptile.mlp import INITS
+
+    return INITS
+
+
 def _keys(cfg: DictConfig, prefix: str = "") -> set[str]:
     """Dotted names of every key, nested ones included (not list items)."""
     keys = set()
@@ -71,6 +77,8 @@ RULES: list[tuple[str, Callable, str]] = [
     ("model.width", lambda v, c: v >= 1, "an integer >= 1"),
     ("model.depth", lambda v, c: v >= 1, "an integer >= 1"),
     ("model.activation", lambda v, c: v in _activations(), "one of tanh, relu, sigmoid"),
+    ("model.init", lambda v, c: v in _inits(), "one of uniform, normal"),
+    ("model.init_std", lambda v, c: v > 0, "a number > 0"),
     ("task.amplitude", lambda v, c: _interval(v) and v[0] >= 0, "[lo, hi] with 0 <= lo <= hi"),
     ("task.phase", lambda v, c: _interval(v), "[lo, hi] with lo <= hi"),
     ("task.x_range", lambda v, c: _interval(v) and v[0] < v[1], "[lo, hi] with lo < hi"),

@@ -27,6 +27,8 @@ ACTIVATIONS = {
     "sigmoid": (torch.sigmoid, lambda g, a: g * a * (1 - a)),
 }
 
+INITS = ("uniform", "normal")  # MLP.init schemes
+
 
 @dataclass(frozen=True)
 class MLP:
@@ -52,12 +54,29 @@ class MLP:
     def n_layers(self) -> int:
         return self.depth + 1
 
-    def init(self, gen: torch.Generator) -> torch.Tensor:
-        """PyTorch's nn.Linear default, w, b ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)), flat [D]."""
+    def init(
+        self, gen: torch.Generator, scheme: str = "uniform", std: float = 0.01
+    ) -> torch.Tensor:
+        """Initial weights, flat [D].
+
+        uniform: PyTorch's nn.Linear default, w, b ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)).
+        normal: w ~ N(0, std^2) truncated at 2 std, b = 0; the MAML reference code's
+        initialisation (std 0.01), which starts every network as a near-zero function.
+        """
+        if scheme not in INITS:
+            raise ValueError(f"init scheme must be one of {', '.join(INITS)}, not {scheme!r}")
         parts = []
         for name, shape in self.shapes.items():
-            bound = 1 / math.sqrt(shape[0] if name[0] == "w" else self.shapes["w" + name[1:]][0])
-            parts.append(((torch.rand(shape, generator=gen) * 2 - 1) * bound).flatten())
+            fan_in = self.shapes["w" + name[1:]][0]
+            if scheme == "uniform":
+                bound = 1 / math.sqrt(fan_in)
+                part = (torch.rand(shape, generator=gen) * 2 - 1) * bound
+            elif name[0] == "w":
+                part = torch.nn.init.trunc_normal_(
+                    torch.empty(shape), std=std, a=-2 * std, b=2 * std, generator=gen)
+            else:
+                part = torch.zeros(shape)
+            parts.append(part.flatten())
         return torch.cat(parts)
 
     def views(self, flat: torch.Tensor) -> dict[str, torch.Tensor]:

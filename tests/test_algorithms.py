@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
 from functools import partial
 
+import pandas as pd
 import pytest
 import torch
 
@@ -21,7 +23,7 @@ from reptile.outer import MetaOptimizer
 from reptile.params import copies
 from reptile.tasks import SineFamily, make_generator, make_heldout
 
-from .apprun import TINY, run_app
+from .apprun import ROOT, TINY, app_command, env, run_app
 
 FAMILY = SineFamily()
 MAML_FAMILY = SineFamily(phase=(0.0, torch.pi), n_points=10, grid=False)
@@ -153,3 +155,33 @@ def test_each_algorithm_trains_by_the_app_and_is_evaluated_by_the_shared_code(tm
     torch.testing.assert_close(saved, expected, rtol=1e-6, atol=1e-9)
     snapshots = (out / "snapshots.csv").read_text().splitlines()
     assert {line.split(",")[0] for line in snapshots[1:]} == {"0", "20", "40"}
+
+
+def test_sharpness_of_a_finished_run(tmp_path):
+    out = tmp_path / "maml"
+    proc = run_app(*TINY, "algo=maml", "model.init=normal", "eval.extra_shots=[5]",
+                   f"hydra.run.dir={out}")
+    assert proc.returncode == 0, proc.stderr
+    sharp = subprocess.run(app_command(str(out), "--steps", "1", "--iters", "300",
+                                       module="experiments.sharpness"),
+                           cwd=ROOT, env=env(), capture_output=True, text=True, timeout=300)
+    assert sharp.returncode == 0, sharp.stderr
+    assert sharp.stdout.count("top eigenvalue at the meta-weights") == 2  # K = 10 and K = 5
+    table = pd.read_csv(out / "sharpness.csv")
+    assert len(table) == 20 * 2 * 2  # tasks x K x steps 0..1
+    # task 0 at the meta-weights: the exact top eigenvalue of its support-loss Hessian
+    phi = torch.load(out / "weights.pt", weights_only=True)["phi"].double()
+    support = pd.read_csv(out / "eval_tasks.csv").iloc[0]
+    held = make_heldout(MAML_FAMILY, 20, 10, 50, seed=0)
+    assert held.amplitude[0].item() == pytest.approx(support["amplitude"])
+    x, y = held.support_x[0].double(), held.support_y[0].double()
+    net = MLP(width=16)
+    hessian = torch.func.hessian(lambda w: mse(net.forward(w[None], x[None]), y[None]).sum())
+    exact = torch.linalg.eigvalsh(hessian(phi)).max().item()
+    row = table.query("shots == 10 and task == 0 and step == 0")
+    assert row["top_eigenvalue"].item() == pytest.approx(exact, rel=1e-3)
+    missing = subprocess.run(app_command(str(tmp_path), module="experiments.sharpness"),
+                             cwd=ROOT, env=env(), capture_output=True, text=True, timeout=60)
+    assert missing.returncode == 2
+    assert missing.stderr.strip() == (
+        f"error: {tmp_path}/weights.pt: missing; sharpness needs a finished run directory")

@@ -10,6 +10,7 @@ from reptile.inner import adapt, trajectory
 from reptile.meta import MetaConfig, Reptile, meta_step_at, task_stream
 from reptile.mlp import ACTIVATIONS, MLP, mse
 from reptile.params import copies, reptile_update
+from reptile.sharpness import largest_eigenvalue, top_eigenvalue
 from reptile.tasks import SineFamily, make_generator, make_heldout, minibatch_indices
 
 FAMILY = SineFamily()
@@ -53,6 +54,23 @@ def test_gradient_matches_finite_differences(activation):
         d[:, i] = h
         numeric = (mse(net.forward(W + d, x), y) - mse(net.forward(W - d, x), y)) / (2 * h)
         torch.testing.assert_close(grad[:, i], numeric, rtol=1e-5, atol=1e-7)
+
+
+def test_init_schemes():
+    net = MLP(width=40)
+    uniform = net.init(make_generator(0, "init"))
+    normal = net.init(make_generator(0, "init"), "normal", std=0.01)
+    assert torch.equal(normal, net.init(make_generator(0, "init"), "normal", std=0.01))
+    p, q = net.views(uniform), net.views(normal)
+    for name, shape in net.shapes.items():
+        fan_in = net.shapes["w" + name[1:]][0]
+        assert p[name].abs().max() <= fan_in**-0.5  # nn.Linear's bound
+        if name[0] == "b":
+            assert torch.equal(q[name], torch.zeros(shape))
+        else:
+            assert q[name].abs().max() <= 0.02 and q[name].std() > 0.005  # truncated at 2 std
+    with pytest.raises(ValueError, match="init scheme must be one of uniform, normal"):
+        net.init(make_generator(0, "init"), "xavier")
 
 
 def test_gradient_matches_autograd_and_tasks_are_independent():
@@ -197,3 +215,26 @@ def test_summary_statistics_and_blowups():
     assert rows[0]["n_blowup"] == 0  # k = 0 is its own baseline
     assert rows[1]["n_blowup"] == 2  # 30 > 10 x max(2, 2) and the non-finite one
     assert rows[1]["n_tasks"] == 4
+
+
+def test_sharpness_is_the_top_hessian_eigenvalue_of_each_task():
+    net = MLP(width=4, activation="tanh")
+    gen = torch.Generator().manual_seed(3)
+    W = copies(net.init(gen).double(), 3)
+    W += 0.5 * torch.randn(W.shape, generator=gen, dtype=W.dtype)
+    x = torch.rand(3, 6, 1, generator=gen, dtype=W.dtype) * 10 - 5
+    y = 3 * torch.sin(x)
+    got = top_eigenvalue(net, W, x, y, iters=300, gen=gen)
+    for i in range(3):
+        def loss(w, xi=x[i : i + 1], yi=y[i : i + 1]):
+            return mse(net.forward(w[None], xi), yi).sum()
+
+        top = torch.linalg.eigvalsh(torch.func.hessian(loss)(W[i])).max()
+        torch.testing.assert_close(got[i], top, rtol=1e-5, atol=0)
+
+
+def test_largest_eigenvalue_when_the_largest_in_magnitude_is_negative():
+    # diagonal operators; rows 0 and 2 have a negative eigenvalue largest in magnitude
+    eig = torch.tensor([[-9, 1, 2], [-1, 0.5, 4], [-7, -3, -1]], dtype=torch.float64)
+    got = largest_eigenvalue(lambda v: eig * v, torch.ones_like(eig), iters=500)
+    torch.testing.assert_close(got, eig.max(1).values)

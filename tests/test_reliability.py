@@ -33,6 +33,8 @@ BAD_OVERRIDES = [
     ("model.width=0", "model.width=0 is not allowed: must be"),
     ("model.depth=-1", "model.depth=-1 is not allowed: must be"),
     ("model.activation=swish", "model.activation=swish is not allowed: must be one of tanh"),
+    ("model.init=xavier", "model.init=xavier is not allowed: must be one of uniform, normal"),
+    ("model.init_std=0", "model.init_std=0.0 is not allowed: must be a number > 0"),
     ("device=tpu", "device=tpu is not allowed: must be one of auto, cpu, cuda"),
     ("task.x_range=[5,-5]", "task.x_range=[5.0, -5.0] is not allowed: must be"),
     ("task.amplitude=[-1,5]", "task.amplitude=[-1.0, 5.0] is not allowed: must be"),

@@ -1,0 +1,78 @@
+"""python -m experiments.sharpness RUN_DIR...: why does test-time adaptation diverge on a task?
+
+For each finished run, rebuilds its held-out tasks (the run's own config) and measures, for every
+task, the largest eigenvalue of the Hessian of its support loss at the meta-weights and after
+each of the first --steps SGD steps of the run's evaluation (reptile/sharpness.py). SGD at eval.lr
+is unstable along any direction whose eigenvalue exceeds 2 / eval.lr. Writes sharpness.csv into
+the run directory (one row per K, task and step) and prints one summary line per run and K.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import torch
+from omegaconf import OmegaConf
+
+from reptile.inner import trajectory
+from reptile.mlp import MLP
+from reptile.params import copies
+from reptile.sharpness import top_eigenvalue
+from reptile.tasks import make_heldout
+
+from . import rundir
+from .job import family_of
+
+
+def run_sharpness(run: Path, steps: int, iters: int) -> list[dict]:
+    """Rows (shots, task, step, top_eigenvalue) for every K the run was evaluated with."""
+    for name in ("weights.pt", ".hydra/config.yaml"):
+        if not (run / name).is_file():
+            raise ValueError(f"{run / name}: missing; sharpness needs a finished run directory")
+    cfg = OmegaConf.load(run / ".hydra/config.yaml")
+    weights = rundir.load_torch(run / "weights.pt")
+    net, e = MLP(**weights["model"]), cfg.eval
+    phi = weights["phi"].double()
+    rows = []
+    for shots in [e.shots, *e.extra_shots]:
+        held = make_heldout(family_of(cfg), e.n_tasks, shots, e.grid_points, e.seed)
+        x, y = held.support_x.double(), held.support_y.double()
+        gen = torch.Generator().manual_seed(shots)  # the power iterations' start
+        for step, W in trajectory(net, copies(phi, len(held)), x, y, steps, e.lr, e.optimizer):
+            lam = top_eigenvalue(net, W, x, y, iters, gen)
+            rows += [{"shots": shots, "task": i, "step": step, "top_eigenvalue": v}
+                     for i, v in enumerate(lam.tolist())]
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("runs", nargs="+", type=Path, help="finished run directories")
+    p.add_argument("--steps", type=int, default=3, help="SGD steps to follow (default 3)")
+    p.add_argument("--iters", type=int, default=100, help="power iterations (default 100)")
+    args = p.parse_args(argv)
+    torch.set_num_threads(1)
+    for run in args.runs:
+        try:
+            rows = run_sharpness(run, args.steps, args.iters)
+        except ValueError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        rundir.write_csv(run / "sharpness.csv", rows)
+        limit = 2 / OmegaConf.load(run / ".hydra/config.yaml").eval.lr
+        table = {}
+        for r in rows:
+            table.setdefault(r["shots"], {}).setdefault(r["task"], []).append(r["top_eigenvalue"])
+        for shots, tasks in table.items():
+            at_phi = torch.tensor([lams[0] for lams in tasks.values()])
+            over = sum(max(lams) > limit for lams in tasks.values())
+            print(f"{run}  K={shots}: top eigenvalue at the meta-weights median "
+                  f"{at_phi.median():.0f}, max {at_phi.max():.0f} (2/lr = {limit:.0f}); tasks "
+                  f"above 2/lr within {args.steps} steps: {over} of {len(tasks)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
