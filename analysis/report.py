@@ -4,6 +4,10 @@
     OUT/summary.csv|parquet  one row per (job, k): hyperparameters, seed, status, metrics
     OUT/jobs.csv             one row per job found, including the ones left out, and why
     OUT/tables/NAME.md|tex|csv, OUT/figures/NAME.png|pdf
+
+Rebuilding into the same OUT replaces the report: files of tables/ and figures/ (and a summary
+format) that this build did not write are removed once everything new is in place, so report.md
+never sits beside a stale table of settings no longer analysed.
 """
 
 from __future__ import annotations
@@ -179,4 +183,16 @@ def build_report(paths: Iterable[str | os.PathLike], out: str | os.PathLike,
     if not entries:
         lines += ["No figures (`--no-figures`, or no finished job).", ""]
     lines += ["## Data", ""] + [f"- [{name}]({path.name})" for name, path in data.items()]
+    written = [*data.values(), *(f for e in [*tables, *entries] for f in e.files.values())]
+    _remove_stale(out, written)
     return write_text(out / "report.md", "\n".join(lines) + "\n")
+
+
+def _remove_stale(out: Path, written: list[Path]) -> None:
+    """Deletes what an earlier build into `out` left and this one did not write."""
+    keep = {p.resolve() for p in written}
+    stale = [*(p for d in ("tables", "figures") if (out / d).is_dir() for p in (out / d).iterdir()),
+             out / "summary.parquet"]
+    for path in stale:
+        if path.is_file() and not path.name.startswith(".") and path.resolve() not in keep:
+            path.unlink()

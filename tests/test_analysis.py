@@ -248,6 +248,21 @@ def test_report_table_shows_the_hand_computed_cell_and_the_diverged_seed(report,
     assert cell["mean"] == pytest.approx(mean) and cell["halfwidth"] == pytest.approx(half)
 
 
+def test_rebuilding_into_the_same_folder_leaves_no_stale_table_or_figure(sweep, tmp_path):
+    out = tmp_path / "report"
+    for stale in ("tables/mse_by_width.md", "figures/mse_vs_k_width.png", "figures/old.pdf"):
+        (out / stale).parent.mkdir(parents=True, exist_ok=True)
+        (out / stale).write_text("from an earlier build")
+    (out / "notes.txt").write_text("the user's own")
+    build_report([sweep[0]], out, figures=False)
+    assert not (out / "figures").exists() or not list((out / "figures").iterdir())
+    assert {p.name for p in (out / "tables").iterdir()} == {
+        f"{stem}{suffix}" for stem in ("mse_by_inner_steps", "mse_by_inner_lr",
+                                       "mse_grid_inner_steps_inner_lr")
+        for suffix in (".md", ".tex", ".csv")}
+    assert (out / "notes.txt").read_text() == "the user's own"
+
+
 def test_summary_files_keep_types(report):
     out = report.parent
     summary = pd.read_csv(out / "summary.csv")
