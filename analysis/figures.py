@@ -37,6 +37,7 @@ from analysis.style import (
     is_numeric,
     label,
     palette,
+    plain_log_ticks,
     save_figure,
     wrap,
 )
@@ -134,25 +135,12 @@ def _lines(runs: Runs, data: pd.DataFrame, knob: str, x: str) -> tuple[Figure, l
     return fig, axes
 
 
-def _plain_log_ticks(axis, span) -> None:
-    """Plain numbers (0.05, 0.1, 0.2) on a log axis instead of 5x10^-2; minor ticks get labels
-    (at 2, 3 and 5 times a power of ten) only when `span()` (top / bottom) is too small to show
-    several majors, so that the top of a panel reaching ~4 is labelled too."""
-    axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-
-    def minor(value: float, _) -> str:
-        mantissa = round(value / 10 ** math.floor(math.log10(value)))
-        return f"{value:g}" if span() < 30 and mantissa in (2, 3, 5) else ""
-
-    axis.set_minor_formatter(FuncFormatter(minor))
-
-
 def _log_y(ax, means: pd.Series) -> None:
     """Log y axis scaled to the mean lines: an interval reaching down to zero (a blow-up among
     the seeds) runs off the bottom instead of squashing every line into the top of the panel.
     With shared y axes, call it once with the means of every panel."""
     ax.set_yscale("log")
-    _plain_log_ticks(ax.yaxis, lambda: operator.truediv(*ax.get_ylim()[::-1]))
+    plain_log_ticks(ax.yaxis, lambda: operator.truediv(*ax.get_ylim()[::-1]))
     means = means[np.isfinite(means) & (means > 0)]
     if len(means):
         bottom, top = ax.get_ylim()
@@ -255,7 +243,7 @@ def heatmap(runs: Runs, a: str, b: str, k: int, statistic: str = "mean",
         ax.grid(False)
         colorbar = ax.collections[0].colorbar
         if norm is not None:
-            _plain_log_ticks(colorbar.ax.yaxis, lambda: norm.vmax / norm.vmin)
+            plain_log_ticks(colorbar.ax.yaxis, lambda: norm.vmax / norm.vmin)
         ax.set_xticklabels([value_text(v) for v in table.columns])
         ax.set_yticklabels([value_text(v) for v in table.index], rotation=0)
         ax.set_title(title)

@@ -3,7 +3,8 @@
   figure1 MAML_RUN REPTILE_RUN      the Reptile paper's Figure 1 (figure1.png, .pdf)
   seed_post RUN                     the seed post's panel grid (seed_post.png, .pdf)
   benchmark RUN_OR_DIR...           the MAML sine benchmark: benchmark.md, benchmark.csv,
-                                    benchmark_curves.png, .pdf
+                                    benchmark_curves.png, .pdf (mean, 95% interval),
+                                    benchmark_curves_median.png, .pdf (median, quartiles)
 
 Everything is read from run directories (docs/run-directory.md); scripts/*.sh train and draw.
 Exit status 2 with one line on stderr for a bad path or missing runs.
@@ -29,7 +30,9 @@ def _benchmark(runs: list[str], out: Path, task: int) -> list[Path]:
               for K in sorted(stats["K"].unique())]
     paths = [write_text(out / "benchmark.md", "\n".join(tables)),
              write_text(out / "benchmark.csv", stats.to_csv(index=False))]
-    return paths + save_figure(benchmark_curves(stats), out / "benchmark_curves")
+    for statistic, suffix in (("mean", ""), ("median", "_median")):
+        paths += save_figure(benchmark_curves(stats, statistic), out / f"benchmark_curves{suffix}")
+    return paths
 
 
 def _figure1(runs: list[str], out: Path, task: int) -> list[Path]:

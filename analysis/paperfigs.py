@@ -4,6 +4,7 @@ seed post's panel grid, and the MAML benchmark's test-time learning curves."""
 
 from __future__ import annotations
 
+import operator
 import os
 from pathlib import Path
 
@@ -16,7 +17,15 @@ from matplotlib.lines import Line2D
 from analysis.benchmark import METHODS, ordered_algos
 from analysis.csvfile import read_columns
 from analysis.fitpanel import Fit, draw_fit_panel, read_fits
-from analysis.style import OKABE_ITO, RC, SUPPORT, TRUTH, figure_legend, prediction_colours
+from analysis.style import (
+    OKABE_ITO,
+    RC,
+    SUPPORT,
+    TRUTH,
+    figure_legend,
+    plain_log_ticks,
+    prediction_colours,
+)
 
 SNAPSHOT_COLUMNS = ("iteration", "task", "k", "x", "y_true", "y_pred")
 PREDICTION = "#D62728"  # the seed post's red
@@ -87,29 +96,44 @@ def seed_post_grid(run_dir: str | os.PathLike, columns: int = 4) -> Figure:
     return fig
 
 
-def benchmark_curves(stats: pd.DataFrame) -> Figure:
-    """Held-out MSE against test-time SGD steps, one panel per K, one line per method: the
-    median over tasks with the band from the 25th to the 75th percentile. The median, because a
-    single task whose adaptation diverges (MAML's, here) sends a mean to 1e17 or inf; the tables
-    give the means. The y axis is shared and logarithmic, so the panels compare directly."""
+CURVE_STATISTICS = {  # statistic -> line, band low, band high, y label
+    "mean": ("mse_mean", "low", "high", "held-out MSE\n(mean, 95% interval)"),
+    "median": ("mse_median", "mse_q25", "mse_q75", "held-out MSE\n(median, 25-75% of tasks)"),
+}
+
+
+def benchmark_curves(stats: pd.DataFrame, statistic: str = "mean") -> Figure:
+    """Held-out MSE against test-time SGD steps, one panel per K, one line per method: the mean
+    over tasks with its 95% interval (the tables' statistic), or the median with the band from
+    the 25th to the 75th percentile. A method with a task whose adaptation diverged has an
+    infinite mean from that step on: its mean line stops there and its legend entry says how
+    many tasks diverged. The y axis is shared and logarithmic, so the panels compare directly."""
+    line, low, high, ylabel = CURVE_STATISTICS[statistic]
+    stats = stats.assign(low=stats["mse_mean"] - stats["ci95"],
+                         high=stats["mse_mean"] + stats["ci95"])
     shots = sorted(stats["K"].unique())
     algos = ordered_algos(stats["algo"])
     colour = {a: OKABE_ITO[i] for i, a in enumerate(algos)}
+    diverged = stats.groupby("algo")["n_diverged"].max()
     with matplotlib.rc_context(RC):
         fig = Figure(figsize=(2.4 * len(shots) + 0.4, 2.6), layout="constrained")
         axes = np.atleast_1d(fig.subplots(1, len(shots), sharex=True, sharey=True))
         for ax, K in zip(axes, shots, strict=True):
             for algo in algos:
                 rows = stats[(stats["K"] == K) & (stats["algo"] == algo)].sort_values("k")
-                ax.plot(rows["k"], rows["mse_median"], color=colour[algo], marker="o",
-                        markersize=2.5, label=METHODS.get(algo, algo))
-                ax.fill_between(rows["k"], rows["mse_q25"], rows["mse_q75"],
+                name = METHODS.get(algo, algo)
+                if statistic == "mean" and diverged[algo]:
+                    name += f" ({int(diverged[algo])} task{'s' * (diverged[algo] > 1)} diverged)"
+                ax.plot(rows["k"], rows[line], color=colour[algo], marker="o", markersize=2.5,
+                        label=name)
+                ax.fill_between(rows["k"], rows[low].clip(lower=rows[line] / 10), rows[high],
                                 color=colour[algo], alpha=0.15, linewidth=0)
             ax.set_title(f"K = {K} support points")
             ax.set_xticks([0, *[k for k in (1, 5, 10) if k <= rows["k"].max()]])
             ax.set_xlabel("SGD steps at test time")
         axes[0].set_yscale("log")
-        axes[0].set_ylabel("held-out MSE\n(median, 25-75% of tasks)")
+        plain_log_ticks(axes[0].yaxis, lambda: operator.truediv(*axes[0].get_ylim()[::-1]))
+        axes[0].set_ylabel(ylabel)
         fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center",
                    ncols=len(algos))
     return fig

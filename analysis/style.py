@@ -21,6 +21,7 @@ import numpy as np
 matplotlib.use("Agg")  # files only; never open a window (also safe in worker processes)
 
 from matplotlib import colormaps  # noqa: E402
+from matplotlib.ticker import FuncFormatter  # noqa: E402
 
 from analysis.atomic import atomic_path  # noqa: E402
 
@@ -132,3 +133,16 @@ def save_figure(fig, stem: str | os.PathLike, png_compression: int = 6) -> list[
         fig.set_layout_engine("none")
         paths.append(path)
     return paths
+
+
+def plain_log_ticks(axis, span) -> None:
+    """Plain numbers (0.05, 0.1, 0.2) on a log axis instead of 5x10^-2; minor ticks get labels
+    (at 2, 3 and 5 times a power of ten) only when `span()` (top / bottom) is too small to show
+    several majors, so that the top of a panel reaching ~4 is labelled too."""
+    axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+
+    def minor(value: float, _) -> str:
+        mantissa = round(value / 10 ** math.floor(math.log10(value)))
+        return f"{value:g}" if span() < 30 and mantissa in (2, 3, 5) else ""
+
+    axis.set_minor_formatter(FuncFormatter(minor))

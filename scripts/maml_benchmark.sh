@@ -6,7 +6,8 @@
 #   OVERRIDES="model.init=uniform" OUT=outputs/paper/maml_benchmark_uniform \
 #     FIGURES=outputs/paper/maml_benchmark_uniform/report scripts/maml_benchmark.sh
 # Finished runs are skipped and killed ones resume, so the script can simply be started again.
-# Add hydra/launcher=slurm to OVERRIDES to run the twelve jobs on a cluster.
+# Environment: OUT (the sweep folder), FIGURES (where tables and figures go), OVERRIDES (more
+# Hydra overrides for every job; hydra/launcher=slurm runs the twelve jobs on a cluster), PYTHON.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-.venv/bin/python}

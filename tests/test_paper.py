@@ -1,0 +1,73 @@
+"""The paper scripts (scripts/*.sh) end to end at a tiny size, as a user runs them: train by
+their Hydra sweeps, then draw from the run directories; the benchmark table's numbers are checked
+against the runs' own per-task files."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from .apprun import ROOT, env
+
+pytestmark = pytest.mark.slow
+
+TINY = "log_every=20 checkpoint_every=20 eval.n_tasks=30 eval.curve_tasks=10"
+
+
+def run_script(name: str, tmp_path: Path, **settings: str) -> subprocess.CompletedProcess:
+    settings = {"PYTHON": sys.executable, "OUT": str(tmp_path / "runs"),
+                "FIGURES": str(tmp_path / "figures"), **settings}
+    proc = subprocess.run(["bash", str(ROOT / "scripts" / name)], env={**env(), **settings},
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc
+
+
+def assert_figure(folder: Path, stem: str) -> None:
+    assert (folder / f"{stem}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (folder / f"{stem}.pdf").read_bytes()[:5] == b"%PDF-"
+
+
+def test_maml_benchmark_script_tables_come_from_the_runs(tmp_path):
+    run_script("maml_benchmark.sh", tmp_path, ITERS="40", OVERRIDES=TINY)
+    runs = tmp_path / "runs"
+    for algo in ("maml", "fomaml", "reptile", "pretrain"):
+        for seed in (0, 1, 2):
+            info = json.loads((runs / algo / f"seed{seed}" / "run.json").read_text())
+            assert (info["status"], info["algo"], info["seed"]) == ("done", algo, seed)
+    figures = tmp_path / "figures"
+    for stem in ("benchmark_curves", "benchmark_curves_median"):
+        assert_figure(figures, stem)
+    text = (figures / "benchmark.md").read_text()
+    for K in (5, 10, 20):
+        assert text.count(f"K = {K}: held-out MSE") == 2  # mean and median tables
+    # a cell by hand: MAML, K = 5, after 5 steps; each task averaged over the seeds first
+    per_task = np.mean([pd.read_csv(runs / "maml" / f"seed{s}" / "eval_tasks_K5.csv")["mse_k5"]
+                        for s in (0, 1, 2)], axis=0)
+    table = pd.read_csv(figures / "benchmark.csv").query("algo == 'maml' and K == 5 and k == 5")
+    assert table["mse_mean"].item() == pytest.approx(per_task.mean(), rel=1e-12)
+    assert table["ci95"].item() == pytest.approx(
+        1.96 * per_task.std(ddof=1) / np.sqrt(len(per_task)), rel=1e-9)
+    assert table["mse_median"].item() == pytest.approx(np.median(per_task), rel=1e-12)
+
+
+def test_figure1_script(tmp_path):
+    run_script("figure1.sh", tmp_path, ITERS="40", OVERRIDES=TINY + " compile=false")
+    for algo in ("maml", "reptile"):
+        info = json.loads((tmp_path / "runs" / algo / "run.json").read_text())
+        assert (info["status"], info["algo"]) == ("done", algo)
+    assert_figure(tmp_path / "figures", "figure1")
+
+
+def test_seed_post_figure_script(tmp_path):
+    run_script("seed_post_figure.sh", tmp_path,
+               OVERRIDES=TINY + " meta_iters=40 eval.snapshot_every=20")
+    snapshots = pd.read_csv(tmp_path / "runs" / "snapshots.csv")
+    assert sorted(snapshots["iteration"].unique()) == [0, 20, 40]
+    assert_figure(tmp_path / "figures", "seed_post")
