@@ -22,6 +22,7 @@ import yaml
 from analysis.csvfile import CsvError, read_columns
 from analysis.discover import find_run_dirs
 from analysis.errors import one_line, warn_file
+from analysis.planned import never_started
 
 FORMAT = 1
 STATUSES = ("running", "done", "diverged", "failed")
@@ -41,7 +42,7 @@ class Problem:
     """A job that is not a clean finished run: failed, diverged, running, or unreadable."""
 
     job: str
-    kind: str  # failed | diverged | running | unreadable
+    kind: str  # failed | diverged | running | unreadable | not started (a sweep's missing jobs)
     file: str
     message: str
     overrides: str = ""
@@ -233,6 +234,7 @@ def load_runs(paths: Iterable[str | os.PathLike], ignore: Iterable[str] = ()) ->
     `ignore` names extra config keys never to treat as hyperparameters. Raises AnalysisError for
     an empty or wrong path; warns (RunDirWarning) once per job that is left out or diverged.
     """
+    paths = list(paths)
     run_dirs = find_run_dirs(paths)
     root = Path(os.path.commonpath(run_dirs)) if len(run_dirs) > 1 else run_dirs[0].parent
     records, configs, evals, problems = [], [], {}, []
@@ -246,6 +248,9 @@ def load_runs(paths: Iterable[str | os.PathLike], ignore: Iterable[str] = ()) ->
         problems += [problem] if problem else []
         if evaluation is not None:
             evals[job] = evaluation
+    for name, folder, message in never_started(run_dirs, paths, root):
+        warn_file(folder / "multirun.yaml", message)
+        problems.append(Problem(name, "not started", "multirun.yaml", message))
     # Hyperparameter columns come in the order the sweep's command line named them.
     order: dict[str, int] = {}
     for record in records:

@@ -40,7 +40,7 @@ from analysis.tables import (
 )
 
 KINDS = {"failed": "failed", "diverged": "diverged", "running": "unfinished (running)",
-         "unreadable": "left out (unreadable files)"}
+         "unreadable": "left out (unreadable files)", "not started": "jobs never started"}
 
 
 @dataclass

@@ -193,3 +193,24 @@ def test_benchmark_keeps_a_diverged_task_in_the_mean_and_counts_it():
     assert row["mse_median"] == pytest.approx((0.2 + 0.3) / 2)  # of the per-task seed means
     assert "(1 diverged)" in markdown_table(stats, 10)
     assert "0.25 (1 diverged)" in markdown_table(stats, 10, "median")
+
+
+def test_jobs_a_killed_sweep_never_started_are_named(tmp_path, capsys):
+    import shutil
+
+    sweep = tmp_path / "sweep"
+    runs = make_sweep(sweep, {"inner_steps": [1, 4]}, seeds=(0, 1, 2))  # 6 jobs planned
+    for run in runs[4:]:
+        shutil.rmtree(run)  # the launcher never reached them
+    out = tmp_path / "out"
+    assert main([str(sweep), "--out", str(out), "--no-figures"]) == 0
+    expected = ("2 of 6 jobs never started: relaunch the sweep's command with "
+                f"hydra.sweep.dir={sweep}")
+    assert capsys.readouterr().err.strip() == f"warning: {sweep / 'multirun.yaml'}: {expected}"
+    assert f"| `sweep` | jobs never started | `multirun.yaml` | {expected} |" in (
+        out / "report.md").read_text()
+    # one job picked out of the sweep, or the whole sweep, says nothing is missing
+    assert main([str(runs[0]), "--out", str(tmp_path / "one"), "--no-figures"]) == 0
+    make_sweep(tmp_path / "full", {"inner_steps": [1, 4]}, seeds=(0, 1, 2))
+    assert main([str(tmp_path / "full"), "--out", str(tmp_path / "two"), "--no-figures"]) == 0
+    assert capsys.readouterr().err == ""
