@@ -29,9 +29,9 @@ def planned_jobs(sweep_dir: Path) -> int | None:
         sweeper = hydra.get("sweeper") or {}
         if sweeper.get("_target_", BASIC_SWEEPER) != BASIC_SWEEPER:
             return None
-        params = {str(k): f"{k}={v}" for k, v in (sweeper.get("params") or {}).items()}
+        params = [f"{k}={v}" for k, v in (sweeper.get("params") or {}).items()]
         overrides = OverridesParser.create().parse_overrides(
-            [*params.values(), *hydra["overrides"]["task"]])
+            [*params, *hydra["overrides"]["task"]])
         sizes = {o.key_or_group: len(list(o.sweep_string_iterator())) if o.is_sweep_override()
                  else 1 for o in overrides}  # a later override of a key replaces the earlier
     except (OSError, KeyError, TypeError, AttributeError, yaml.YAMLError, HydraException):
