@@ -9,7 +9,6 @@ and writes STEM.png (300 dpi) and STEM.pdf.
 from __future__ import annotations
 
 import math
-import operator
 import warnings
 from pathlib import Path
 
@@ -140,7 +139,7 @@ def _log_y(ax, means: pd.Series) -> None:
     the seeds) runs off the bottom instead of squashing every line into the top of the panel.
     With shared y axes, call it once with the means of every panel."""
     ax.set_yscale("log")
-    plain_log_ticks(ax.yaxis, lambda: operator.truediv(*ax.get_ylim()[::-1]))
+    plain_log_ticks(ax.yaxis)
     means = means[np.isfinite(means) & (means > 0)]
     if len(means):
         bottom, top = ax.get_ylim()
@@ -243,7 +242,7 @@ def heatmap(runs: Runs, a: str, b: str, k: int, statistic: str = "mean",
         ax.grid(False)
         colorbar = ax.collections[0].colorbar
         if norm is not None:
-            plain_log_ticks(colorbar.ax.yaxis, lambda: norm.vmax / norm.vmin)
+            plain_log_ticks(colorbar.ax.yaxis)
         ax.set_xticklabels([value_text(v) for v in table.columns])
         ax.set_yticklabels([value_text(v) for v in table.index], rotation=0)
         ax.set_title(title)

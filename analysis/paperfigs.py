@@ -4,7 +4,6 @@ seed post's panel grid, and the MAML benchmark's test-time learning curves."""
 
 from __future__ import annotations
 
-import operator
 import os
 from pathlib import Path
 
@@ -132,7 +131,7 @@ def benchmark_curves(stats: pd.DataFrame, statistic: str = "mean") -> Figure:
             ax.set_xticks([0, *[k for k in (1, 5, 10) if k <= rows["k"].max()]])
             ax.set_xlabel("SGD steps at test time")
         axes[0].set_yscale("log")
-        plain_log_ticks(axes[0].yaxis, lambda: operator.truediv(*axes[0].get_ylim()[::-1]))
+        plain_log_ticks(axes[0].yaxis)
         axes[0].set_ylabel(ylabel)
         fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center",
                    ncols=len(algos))

@@ -135,14 +135,16 @@ def save_figure(fig, stem: str | os.PathLike, png_compression: int = 6) -> list[
     return paths
 
 
-def plain_log_ticks(axis, span) -> None:
+def plain_log_ticks(axis) -> None:
     """Plain numbers (0.05, 0.1, 0.2) on a log axis instead of 5x10^-2; minor ticks get labels
-    (at 2, 3 and 5 times a power of ten) only when `span()` (top / bottom) is too small to show
-    several majors, so that the top of a panel reaching ~4 is labelled too."""
+    (at 2, 3 and 5 times a power of ten) only when the axis spans too small a factor (top /
+    bottom, read when drawn) to show several majors, so that the top of a panel reaching ~4 is
+    labelled too."""
     axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
 
     def minor(value: float, _) -> str:
+        low, high = sorted(axis.get_view_interval())
         mantissa = round(value / 10 ** math.floor(math.log10(value)))
-        return f"{value:g}" if span() < 30 and mantissa in (2, 3, 5) else ""
+        return f"{value:g}" if high / low < 30 and mantissa in (2, 3, 5) else ""
 
     axis.set_minor_formatter(FuncFormatter(minor))

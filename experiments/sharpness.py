@@ -13,6 +13,7 @@ import argparse
 import sys
 from pathlib import Path
 
+import pandas as pd
 import torch
 from omegaconf import OmegaConf
 
@@ -26,8 +27,9 @@ from . import rundir
 from .job import family_of
 
 
-def run_sharpness(run: Path, steps: int, iters: int) -> list[dict]:
-    """Rows (shots, task, step, top_eigenvalue) for every K the run was evaluated with."""
+def run_sharpness(run: Path, steps: int, iters: int) -> tuple[pd.DataFrame, float]:
+    """Rows (shots, task, step, top_eigenvalue) for every K the run was evaluated with, and the
+    step size of its evaluation."""
     for name in ("weights.pt", ".hydra/config.yaml"):
         if not (run / name).is_file():
             raise ValueError(f"{run / name}: missing; sharpness needs a finished run directory")
@@ -44,7 +46,7 @@ def run_sharpness(run: Path, steps: int, iters: int) -> list[dict]:
             lam = top_eigenvalue(net, W, x, y, iters, gen)
             rows += [{"shots": shots, "task": i, "step": step, "top_eigenvalue": v}
                      for i, v in enumerate(lam.tolist())]
-    return rows
+    return pd.DataFrame(rows), e.lr
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -56,21 +58,20 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(1)
     for run in args.runs:
         try:
-            rows = run_sharpness(run, args.steps, args.iters)
+            table, lr = run_sharpness(run, args.steps, args.iters)
         except ValueError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
-        rundir.write_csv(run / "sharpness.csv", rows)
-        limit = 2 / OmegaConf.load(run / ".hydra/config.yaml").eval.lr
-        table = {}
-        for r in rows:
-            table.setdefault(r["shots"], {}).setdefault(r["task"], []).append(r["top_eigenvalue"])
-        for shots, tasks in table.items():
-            at_phi = torch.tensor([lams[0] for lams in tasks.values()])
-            over = sum(max(lams) > limit for lams in tasks.values())
-            print(f"{run}  K={shots}: top eigenvalue at the meta-weights median "
-                  f"{at_phi.median():.0f}, max {at_phi.max():.0f} (2/lr = {limit:.0f}); tasks "
-                  f"above 2/lr within {args.steps} steps: {over} of {len(tasks)}")
+        rundir.write_csv(run / "sharpness.csv", table)
+        limit = 2 / lr
+        for shots, part in table.groupby("shots", sort=False):
+            at_phi = part.loc[part["step"] == 0, "top_eigenvalue"]
+            over = (part.groupby("task")["top_eigenvalue"].max() > limit).sum()
+            # the lower middle value: the eigenvalue of an actual task
+            median = at_phi.quantile(0.5, interpolation="lower")
+            print(f"{run}  K={shots}: top eigenvalue at the meta-weights median {median:.0f}, "
+                  f"max {at_phi.max():.0f} (2/lr = {limit:.0f}); tasks above 2/lr within "
+                  f"{args.steps} steps: {over} of {len(at_phi)}")
     return 0
 
 

@@ -21,16 +21,12 @@ class ConfigError(ValueError):
     allowed."""
 
 
-def _activations() -> tuple[str, ...]:
-    from reptile.mlp import ACTIVATIONS  # imports torch: only when this rule runs
+def _mlp_choices(name: str) -> tuple[str, ...]:
+    """The names in reptile.mlp's table `name` (ACTIVATIONS, INITS), imported only when a rule
+    runs: reptile imports torch."""
+    import reptile.mlp
 
-    return tuple(ACTIVATIONS)
-
-
-def _inits() -> tuple[str, ...]:
-    from reptile.mlp import INITS
-
-    return INITS
+    return tuple(getattr(reptile.mlp, name))
 
 
 def _keys(cfg: DictConfig, prefix: str = "") -> set[str]:
@@ -76,8 +72,9 @@ RULES: list[tuple[str, Callable, str]] = [
      "sgd when algo.name is maml"),
     ("model.width", lambda v, c: v >= 1, "an integer >= 1"),
     ("model.depth", lambda v, c: v >= 1, "an integer >= 1"),
-    ("model.activation", lambda v, c: v in _activations(), "one of tanh, relu, sigmoid"),
-    ("model.init", lambda v, c: v in _inits(), "one of uniform, normal"),
+    ("model.activation", lambda v, c: v in _mlp_choices("ACTIVATIONS"),
+     "one of tanh, relu, sigmoid"),
+    ("model.init", lambda v, c: v in _mlp_choices("INITS"), "one of uniform, normal"),
     ("model.init_std", lambda v, c: v > 0, "a number > 0"),
     ("task.amplitude", lambda v, c: _interval(v) and v[0] >= 0, "[lo, hi] with 0 <= lo <= hi"),
     ("task.phase", lambda v, c: _interval(v), "[lo, hi] with lo <= hi"),
