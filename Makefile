@@ -30,10 +30,10 @@ test-fast: install
 	$(BIN)/python -m pytest -m "not slow"
 
 lint: install
-	$(BIN)/ruff check reptile experiments analysis tests benchmarks
+	$(BIN)/ruff check reptile experiments analysis rundir tests benchmarks
 
 bench: install
-	$(BIN)/python benchmarks/engine.py
+	$(BIN)/python -m benchmarks.engine
 
 clean:
 	rm -rf $(VENV) outputs multirun

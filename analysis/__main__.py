@@ -38,7 +38,7 @@ def parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Aggregate run directories (single runs, Hydra sweeps, folders of sweeps, "
                     "finished or still running) into sensitivity tables (Markdown, LaTeX, CSV), "
-                    "figures (PNG, PDF), summary.csv and report.md.")
+                    "figures (PNG, PDF), results.csv and report.md.")
     p.add_argument("paths", nargs="+", metavar="SWEEP_DIR",
                    help="run directory, sweep directory, or a folder searched for runs")
     p.add_argument("--out", type=Path, metavar="DIR",

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.csvfile import CsvError, read_columns
+import rundir
 from analysis.errors import warn_file
 from analysis.load import Runs
 
@@ -22,11 +22,11 @@ def read_curves(runs: Runs) -> pd.DataFrame:
     frames = []
     jobs = runs.jobs[runs.jobs["included"]]
     for job, run_dir in zip(jobs["job"], jobs["run_dir"], strict=True):
-        path = Path(run_dir) / "curve.csv"
         try:
-            curve = pd.DataFrame(read_columns(path, CURVE_REQUIRED))
-        except CsvError as err:
-            warn_file(path, str(err))
+            curve = pd.DataFrame(rundir.read_columns(Path(run_dir) / rundir.CURVE,
+                                                     CURVE_REQUIRED))
+        except rundir.ContractError as err:
+            warn_file(err.path, err.reason)
             continue
         if len(curve):
             frames.append(curve.loc[curve["k"] == curve["k"].max(), list(CURVE_REQUIRED)]

@@ -1,7 +1,7 @@
 """The fit gallery: one row of panels per setting, a few held-out tasks as columns.
 
 Each row shows the meta-trained weights of the setting's first finished seed, drawn with the same
-panel as the quick-look figure (analysis.fitpanel), so the two figures read alike.
+panel as the quick-look figure (rundir.quicklook), so the two figures read alike.
 """
 
 from __future__ import annotations
@@ -10,12 +10,18 @@ import warnings
 
 from matplotlib.figure import Figure
 
-from analysis.csvfile import CsvError
+import rundir
 from analysis.errors import warn_file
-from analysis.fitpanel import draw_fit_panel, legend_handles, read_fits
 from analysis.fmt import setting_text
 from analysis.load import Runs
-from analysis.style import figure_legend, prediction_colours, wrap
+from analysis.style import wrap
+from rundir.quicklook import (
+    draw_fit_panel,
+    figure_legend,
+    legend_handles,
+    prediction_colours,
+    read_fits,
+)
 
 MAX_SETTINGS = 12
 
@@ -38,8 +44,8 @@ def fit_gallery(runs: Runs, tasks: int = 3, weights: str = "meta", caption: str 
     for setting, run_dir in _first_seeds(runs):
         try:
             rows.append((setting, read_fits(run_dir)))
-        except CsvError as err:
-            warn_file(f"{run_dir}/predictions.csv or support.csv", str(err))
+        except rundir.ContractError as err:
+            warn_file(err.path, err.reason)
     shown = sorted({t for _, fits in rows for w, t in fits if w == weights})[:tasks]
     ks = {k for _, fits in rows for fit in fits.values() for k in fit.predictions}
     colours = prediction_colours(ks)

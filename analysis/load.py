@@ -8,7 +8,6 @@ names the file, and are listed in `Runs.problems` so that a report can show them
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections.abc import Iterable
@@ -17,23 +16,17 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
-from analysis.csvfile import CsvError, read_columns
-from analysis.discover import find_run_dirs
+import rundir
+from analysis.discover import find_run_dirs, never_started
 from analysis.errors import one_line, warn_file
-from analysis.planned import never_started
 
-FORMAT = 1
-STATUSES = ("running", "done", "diverged", "failed")
 EVAL_REQUIRED = ("k", "mse_mean", "mse_median")
-EVAL_COLUMNS = (*EVAL_REQUIRED, "mse_std", "mse_sem", "mse_q25", "mse_q75", "n_tasks", "n_blowup")
 REPLICATE = "seed"
 # Keys that change how a job runs, not what it computes; never treated as hyperparameters.
 BOOKKEEPING = frozenset({"device", "threads", "compile", "checkpoint_every", "log_every",
                          "progress", "resume", "verbose"})
 _PATHLIKE = ("dir", "path", "file")
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _INTERPOLATION = re.compile(r"\$\{([\w.]+)\}")
 
 
@@ -64,18 +57,6 @@ class _Unusable(Exception):
     """Leave this job out: args are (file, message)."""
 
 
-def flatten(config: dict, prefix: str = "") -> dict[str, object]:
-    """{"model": {"width": 64}} -> {"model.width": 64}; lists become tuples (hashable)."""
-    flat: dict[str, object] = {}
-    for key, value in config.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, dict):
-            flat.update(flatten(value, f"{name}."))
-        else:
-            flat[name] = tuple(value) if isinstance(value, list) else value
-    return flat
-
-
 def resolve(flat: dict[str, object]) -> dict[str, object]:
     """Replace values that are a plain reference to another key ("${inner_lr}", as Hydra saves
     eval.lr) by that key's value; anything fancier stays as written."""
@@ -89,44 +70,14 @@ def resolve(flat: dict[str, object]) -> dict[str, object]:
     return flat
 
 
-def _read_yaml(path: Path, kind: type) -> object:
-    try:
-        value = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
-    except FileNotFoundError:
-        raise _Unusable(path, "missing") from None
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
-        raise _Unusable(path, f"unparseable YAML ({one_line(err)[:120]})") from None
-    if not isinstance(value, kind):
-        raise _Unusable(path, f"unparseable YAML (expected a {kind.__name__})")
-    return value
-
-
-def _read_run_json(path: Path) -> dict:
-    try:
-        info = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise _Unusable(path, "missing run.json (the job started but never wrote it)") from None
-    except (OSError, UnicodeDecodeError, ValueError) as err:
-        raise _Unusable(path, f"unparseable JSON ({one_line(err)})") from None
-    if not isinstance(info, dict) or info.get("format") != FORMAT:
-        found = info.get("format") if isinstance(info, dict) else None
-        raise _Unusable(path, f"unknown run.json format {found!r} (this reader knows {FORMAT})")
-    if info.get("status") not in STATUSES:
-        raise _Unusable(path, f"unknown status {info.get('status')!r}")
-    return info
-
-
 def _read_eval(path: Path, eval_steps: object) -> dict[str, np.ndarray]:
-    try:
-        table = read_columns(path, EVAL_REQUIRED)
-    except CsvError as err:
-        raise _Unusable(path, str(err)) from None
+    table = rundir.read_columns(path, EVAL_REQUIRED)
     k = table["k"]
     if len(k) == 0 or not np.array_equal(k, np.arange(len(k))):
         raise _Unusable(path, "k is not 0, 1, ..., K (truncated?)")
     if isinstance(eval_steps, int) and len(k) != eval_steps + 1:
         raise _Unusable(path, f"k stops at {len(k) - 1} but run.json says K = {eval_steps}")
-    return {name: table.get(name, np.full(len(k), np.nan)) for name in EVAL_COLUMNS}
+    return {name: table.get(name, np.full(len(k), np.nan)) for name in rundir.EVAL_COLUMNS}
 
 
 def _read_job(run_dir: Path, job: str) -> tuple[dict, dict | None, dict | None, Problem | None]:
@@ -134,14 +85,14 @@ def _read_job(run_dir: Path, job: str) -> tuple[dict, dict | None, dict | None, 
     record: dict[str, object] = {"job": job, "run_dir": str(run_dir), "status": "unreadable"}
     config = evaluation = None
     try:
-        overrides_path = run_dir / ".hydra" / "overrides.yaml"
+        overrides_path = run_dir / rundir.OVERRIDES
         # Optional: the varying keys come from config.yaml; overrides only give their order.
-        overrides = _read_yaml(overrides_path, list) if overrides_path.exists() else []
+        overrides = rundir.read_yaml(overrides_path, list) if overrides_path.exists() else []
         record["overrides"] = " ".join(map(str, overrides))
         record["override_keys"] = [str(item).split("=", 1)[0].lstrip("+~") for item in overrides]
-        config = resolve(flatten(_read_yaml(run_dir / ".hydra" / "config.yaml", dict)))
+        config = resolve(rundir.flatten(rundir.read_config(run_dir)))
         record["seed"] = config.get(REPLICATE)
-        info = _read_run_json(run_dir / "run.json")
+        info = rundir.read_run_json(run_dir, missing_ok=False)
         status = record["status"] = info["status"]
         metrics = info.get("metrics") or {}
         record.update(
@@ -152,12 +103,14 @@ def _read_job(run_dir: Path, job: str) -> tuple[dict, dict | None, dict | None, 
             **{f"final_{name}": value for name, value in metrics.items()},
         )
         if status == "failed":
-            raise _Unusable(run_dir / "run.json", f"failed: {record['error'] or 'no error given'}")
-        eval_path = run_dir / "eval.csv"
+            raise _Unusable(run_dir / rundir.RUN_JSON,
+                            f"failed: {record['error'] or 'no error given'}")
+        eval_path = run_dir / rundir.eval_file()
         if status == "done" or (status == "diverged" and eval_path.exists()):
             evaluation = _read_eval(eval_path, metrics.get("eval_steps"))
-    except _Unusable as err:
-        file, message = err.args
+    except (_Unusable, rundir.ContractError) as err:
+        file, message = (err.path, err.reason) if isinstance(err, rundir.ContractError) \
+            else err.args
         kind = "failed" if record["status"] == "failed" else "unreadable"
         record.update(included=False, problem=message)
         warn_file(file, message)
@@ -168,11 +121,12 @@ def _read_job(run_dir: Path, job: str) -> tuple[dict, dict | None, dict | None, 
     problem = None
     if status == "diverged":
         message = f"diverged: {record['error'] or 'no error given'}"
-        warn_file(run_dir / "run.json", message)
-        problem = Problem(job, "diverged", str(run_dir / "run.json"), message, record["overrides"])
+        warn_file(run_dir / rundir.RUN_JSON, message)
+        problem = Problem(job, "diverged", str(run_dir / rundir.RUN_JSON), message,
+                          record["overrides"])
     elif status == "running":
         done = f"{record['iteration']} of {info.get('meta_iters')} outer iterations done"
-        problem = Problem(job, "running", str(run_dir / "run.json"), f"running: {done}",
+        problem = Problem(job, "running", str(run_dir / rundir.RUN_JSON), f"running: {done}",
                           record["overrides"])
     return record, config, evaluation, problem
 
@@ -249,8 +203,8 @@ def load_runs(paths: Iterable[str | os.PathLike], ignore: Iterable[str] = ()) ->
         if evaluation is not None:
             evals[job] = evaluation
     for name, folder, message in never_started(run_dirs, paths, root):
-        warn_file(folder / "multirun.yaml", message)
-        problems.append(Problem(name, "not started", "multirun.yaml", message))
+        warn_file(folder / rundir.MULTIRUN, message)
+        problems.append(Problem(name, "not started", rundir.MULTIRUN, message))
     # Hyperparameter columns come in the order the sweep's command line named them.
     order: dict[str, int] = {}
     for record in records:
@@ -274,7 +228,7 @@ def _tidy(jobs: pd.DataFrame, evals: dict[str, dict], hyper: list[str]) -> pd.Da
     lengths = [len(evals[job]["k"]) if job in evals else 1 for job in jobs["job"]]
     columns = {name: np.concatenate([evals[job][name] if job in evals else [np.nan]
                                      for job in jobs["job"]]) if len(jobs) else []
-               for name in EVAL_COLUMNS}
+               for name in rundir.EVAL_COLUMNS}
     long = pd.DataFrame(columns, dtype=float)
     for name in ("k", "n_tasks", "n_blowup"):
         long[name] = long[name].round().astype("Int64")

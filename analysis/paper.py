@@ -16,12 +16,11 @@ import argparse
 import sys
 from pathlib import Path
 
-from analysis.atomic import write_text
-from analysis.benchmark import markdown_table, per_task, summary
-from analysis.csvfile import CsvError
 from analysis.errors import AnalysisError, one_line
+from analysis.maml_benchmark import markdown_table, per_task, summary
 from analysis.paperfigs import benchmark_curves, figure1, seed_post_grid
-from analysis.style import save_figure
+from rundir import ContractError, write_text
+from rundir.quicklook import save_figure
 
 
 def _benchmark(runs: list[str], out: Path, task: int) -> list[Path]:
@@ -61,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for path in COMMANDS[args.figure](args.runs, Path(args.out), args.task):
             print(path)
-    except (AnalysisError, CsvError, KeyError, OSError) as err:
+    except (AnalysisError, ContractError, KeyError, OSError) as err:
         print(f"error: {one_line(err)}", file=sys.stderr)
         return 2
     return 0

@@ -13,20 +13,19 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from analysis.benchmark import METHODS, ordered_algos
-from analysis.csvfile import read_columns
-from analysis.fitpanel import Fit, draw_fit_panel, read_fits
+import rundir
+from analysis.maml_benchmark import METHODS, ordered_algos
 from analysis.style import (
     OKABE_ITO,
     RC,
-    SUPPORT,
-    TRUTH,
+    SUPPORT_COLOUR,
+    TRUTH_COLOUR,
     figure_legend,
     plain_log_ticks,
     prediction_colours,
 )
+from rundir.quicklook import Fit, draw_fit_panel, read_fits
 
-SNAPSHOT_COLUMNS = ("iteration", "task", "k", "x", "y_true", "y_pred")
 PREDICTION = "#D62728"  # the seed post's red
 
 
@@ -62,8 +61,10 @@ def seed_post_grid(run_dir: str | os.PathLike, columns: int = 4) -> Figure:
     """The held-out task's fit after the largest snapshot k, one panel per snapshot iteration:
     green truth, red prediction, black x the support points."""
     run_dir = Path(run_dir)
-    snap = pd.DataFrame(read_columns(run_dir / "snapshots.csv", SNAPSHOT_COLUMNS))
-    support = pd.DataFrame(read_columns(run_dir / "support.csv", ("task", "x", "y")))
+    snap = pd.DataFrame(rundir.read_columns(run_dir / rundir.SNAPSHOTS,
+                                            rundir.SNAPSHOT_COLUMNS))
+    support = pd.DataFrame(rundir.read_columns(run_dir / rundir.SUPPORT,
+                                               rundir.SUPPORT_COLUMNS))
     support = support[support["task"] == snap["task"].iloc[0]]
     k = int(snap["k"].max())
     snap = snap[snap["k"] == k]
@@ -74,9 +75,9 @@ def seed_post_grid(run_dir: str | os.PathLike, columns: int = 4) -> Figure:
         axes = fig.subplots(rows, columns, sharex=True, sharey=True, squeeze=False).ravel()
         for ax, it in zip(axes, iterations):
             at = snap[snap["iteration"] == it].sort_values("x")
-            ax.plot(at["x"], at["y_true"], color=TRUTH, linewidth=1.8)
+            ax.plot(at["x"], at["y_true"], color=TRUTH_COLOUR, linewidth=1.8)
             ax.plot(at["x"], at["y_pred"], color=PREDICTION, linewidth=1.2)
-            ax.scatter(support["x"], support["y"], marker="x", color=SUPPORT, s=14,
+            ax.scatter(support["x"], support["y"], marker="x", color=SUPPORT_COLOUR, s=14,
                        linewidths=1.0, zorder=3)
             ax.set_title(f"iteration {int(it):,}")
         for ax in axes[len(iterations):]:
@@ -87,9 +88,9 @@ def seed_post_grid(run_dir: str | os.PathLike, columns: int = 4) -> Figure:
         for ax in axes[len(iterations) - columns:len(iterations)]:
             ax.xaxis.set_tick_params(labelbottom=True)
             ax.set_xlabel("x")
-        handles = [Line2D([], [], color=TRUTH, linewidth=1.8),
+        handles = [Line2D([], [], color=TRUTH_COLOUR, linewidth=1.8),
                    Line2D([], [], color=PREDICTION, linewidth=1.2),
-                   Line2D([], [], color=SUPPORT, marker="x", linestyle="none")]
+                   Line2D([], [], color=SUPPORT_COLOUR, marker="x", linestyle="none")]
         figure_legend(fig, handles, ["true curve", f"prediction after {k} steps",
                                      f"{len(support)} support points"])
     return fig

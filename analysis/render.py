@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.atomic import atomic_path, write_text
 from analysis.fmt import DASH, plus_minus, value_text
 from analysis.tables import ALL, Table
+from rundir import atomic_path, write_text
 
 _LATEX_SPECIAL = {"&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{": r"\{",
                   "}": r"\}", "~": r"\textasciitilde{}", "^": r"\^{}", "\\": r"\textbackslash{}"}

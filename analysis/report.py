@@ -1,11 +1,11 @@
 """The report: data files, sensitivity tables, figures and report.md in one output folder.
 
     OUT/report.md            every table and figure embedded, and the jobs with problems
-    OUT/summary.csv|parquet  one row per (job, k): hyperparameters, seed, status, metrics
+    OUT/results.csv|parquet  one row per (job, k): hyperparameters, seed, status, metrics
     OUT/jobs.csv             one row per job found, including the ones left out, and why
     OUT/tables/NAME.md|tex|csv, OUT/figures/NAME.png|pdf
 
-Rebuilding into the same OUT replaces the report: files of tables/ and figures/ (and a summary
+Rebuilding into the same OUT replaces the report: files of tables/ and figures/ (and a results
 format) that this build did not write are removed once everything new is in place, so report.md
 never sits beside a stale table of settings no longer analysed.
 """
@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from analysis import figures as fig
-from analysis.atomic import atomic_path, write_text
 from analysis.curves import read_curves
 from analysis.fmt import ordered, value_text
 from analysis.gallery import fit_gallery
@@ -38,6 +37,7 @@ from analysis.tables import (
     sensitivity_tables,
     slug,
 )
+from rundir import atomic_path, write_text
 
 KINDS = {"failed": "failed", "diverged": "diverged", "running": "unfinished (running)",
          "unreadable": "left out (unreadable files)", "not started": "jobs never started"}
@@ -70,15 +70,15 @@ def table_caption(table: Table, runs: Runs, protocol: str) -> str:
 
 
 def write_data(runs: Runs, out: Path) -> dict[str, Path]:
-    """summary.csv (and .parquet when pyarrow is there) and jobs.csv."""
-    files = {"summary.csv": out / "summary.csv", "jobs.csv": out / "jobs.csv"}
-    with atomic_path(files["summary.csv"]) as tmp:
+    """results.csv (and .parquet when pyarrow is there) and jobs.csv."""
+    files = {"results.csv": out / "results.csv", "jobs.csv": out / "jobs.csv"}
+    with atomic_path(files["results.csv"]) as tmp:
         runs.frame.to_csv(tmp, index=False)
     with atomic_path(files["jobs.csv"]) as tmp:
         runs.jobs.to_csv(tmp, index=False)
     if importlib.util.find_spec("pyarrow"):
-        files["summary.parquet"] = out / "summary.parquet"
-        with atomic_path(files["summary.parquet"]) as tmp:
+        files["results.parquet"] = out / "results.parquet"
+        with atomic_path(files["results.parquet"]) as tmp:
             runs.frame.to_parquet(tmp, index=False)
     return files
 
@@ -192,7 +192,7 @@ def _remove_stale(out: Path, written: list[Path]) -> None:
     """Deletes what an earlier build into `out` left and this one did not write."""
     keep = {p.resolve() for p in written}
     stale = [*(p for d in ("tables", "figures") if (out / d).is_dir() for p in (out / d).iterdir()),
-             out / "summary.parquet"]
+             out / "results.parquet"]
     for path in stale:
         if path.is_file() and not path.name.startswith(".") and path.resolve() not in keep:
             path.unlink()

@@ -54,7 +54,7 @@ def t_quantile(df: int, level: float = LEVEL) -> float:
 def interval(values) -> tuple[float, float]:
     """(lo, hi) of the 95% t interval of `values` (NaN ignored); (NaN, NaN) for fewer than two.
 
-    Usable as seaborn's `errorbar=` callable; agrees with `summarise`.
+    Usable as seaborn's `errorbar=` callable; agrees with `summarize`.
     """
     values = np.asarray(values, dtype=float)
     values = values[~np.isnan(values)]
@@ -66,7 +66,7 @@ def interval(values) -> tuple[float, float]:
     return mean - half, mean + half
 
 
-def summarise(frame: pd.DataFrame, by: list[str], value: str) -> pd.DataFrame:
+def summarize(frame: pd.DataFrame, by: list[str], value: str) -> pd.DataFrame:
     """Per group of `by`: mean, sd, n (seeds), half-width, lo and hi of the 95% interval.
 
     Non-finite values (a blown-up evaluation) stay in the mean, which then reads inf: dropping

@@ -14,7 +14,7 @@ from itertools import combinations
 import pandas as pd
 
 from analysis.load import Runs
-from analysis.stats import summarise
+from analysis.stats import summarize
 
 DEFAULT_KS = (0, 1, 2, 4, 8, 16, 32)
 STATISTICS = {"mean": "mse_mean", "median": "mse_median"}
@@ -64,7 +64,7 @@ def cell_statistics(runs: Runs, ks, statistic: str) -> pd.DataFrame:
     keys = factors_of(runs)
     frame = with_factors(runs.frame, runs)
     done = frame[(frame["status"] == "done") & frame["k"].isin(list(ks))]
-    stats = summarise(done, [*keys, "k"], statistic_column(statistic))
+    stats = summarize(done, [*keys, "k"], statistic_column(statistic))
     grid = job_counts(runs, keys).merge(pd.DataFrame({"k": list(ks)}), how="cross")
     stats["k"] = stats["k"].astype(int)
     cells = grid.merge(stats, on=[*keys, "k"], how="left")

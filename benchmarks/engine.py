@@ -1,7 +1,7 @@
 """Engine benchmark: the batched engine against the plain reference loop, torch on 1 thread.
 
-    python benchmarks/engine.py             # throughput and evaluation (~2 minutes)
-    python benchmarks/engine.py --protocol  # + the Reptile protocol end to end (~5 minutes)
+    python -m benchmarks.engine             # throughput and evaluation (~2 minutes)
+    python -m benchmarks.engine --protocol  # + the Reptile protocol end to end (~5 minutes)
 
 Prints one JSON object per measurement, then a summary with the ratios. Numbers are medians of
 --repeats timings. A script, run by hand: timings belong in the README, not in unit tests.
@@ -145,7 +145,6 @@ def main() -> None:
             f"(compiled) {eng['seconds']:.0f} s ({ref['seconds'] / eng['seconds']:.1f}x); MSE "
             f"after 32 steps {ref['mse32_mean']:.3f} +- {ref['mse32_sem']:.3f} vs "
             f"{eng['mse32_mean']:.3f} +- {eng['mse32_sem']:.3f}")
-    # the arithmetic floor of one task-step (REFERENCE.md): ~4 us on this machine's 2 cores
     print("\nsummary (torch threads = 1)")
     print("\n".join(ratios))
 

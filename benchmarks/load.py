@@ -1,8 +1,8 @@
 """Benchmark: load 1000 synthetic job directories with analysis.load.load_runs.
 
-    python benchmarks/load.py [--jobs 1000] [--repeats 3]
+    python -m benchmarks.load [--jobs 1000] [--repeats 3]     (from the repository root)
 
-Writes a sweep of synthetic run directories (tests/analysis_fixtures.py, the run-directory
+Writes a sweep of synthetic run directories (tests/helpers/synthetic.py, the run-directory
 contract, without the fit files that loading never reads) into a temporary folder, then times
 load_runs and, for context, the sensitivity tables built from it. Prints one JSON line per timed
 repeat and a summary line; exits 1 when the median load exceeds the budget (5 s for 1000 jobs).
@@ -20,12 +20,9 @@ import time
 import warnings
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from analysis.load import load_runs  # noqa: E402
-from analysis.tables import sensitivity_tables  # noqa: E402
-from tests.analysis_fixtures import make_sweep  # noqa: E402
+from analysis.load import load_runs
+from analysis.tables import sensitivity_tables
+from tests.helpers.synthetic import make_sweep
 
 BUDGET_S = 5.0
 KNOBS = {"inner_steps": [1, 2, 4, 8, 16], "inner_lr": [0.005, 0.01, 0.02, 0.04]}

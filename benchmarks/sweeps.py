@@ -1,8 +1,8 @@
 """Wall time of a whole sweep, launched as a user launches it, per launcher. Run by hand:
 
-    .venv/bin/python benchmarks/sweeps.py                 # inner_steps_quick: basic, joblib
-    .venv/bin/python benchmarks/sweeps.py --full          # and the full inner_steps sweep (joblib)
-    .venv/bin/python benchmarks/sweeps.py --presets meta_step_quick --launchers joblib
+    .venv/bin/python -m benchmarks.sweeps                 # inner_steps_quick: basic, joblib
+    .venv/bin/python -m benchmarks.sweeps --full          # and the full inner_steps sweep (joblib)
+    .venv/bin/python -m benchmarks.sweeps --presets meta_step_quick --launchers joblib
 
 Each sweep runs `python -m experiments.train -m sweep=PRESET hydra/launcher=LAUNCHER` in a
 temporary folder. Per sweep it prints the wall time from launch to exit, the jobs done, the

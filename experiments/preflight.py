@@ -1,7 +1,7 @@
 """Checks every job of a launch before Hydra makes a folder or a launcher starts a worker.
 
-Composes the config of each job the launch will run (the command line's sweeps, crossed with the
-hydra.sweeper.params of a sweep preset, expanded as Hydra's basic sweeper does) and validates it,
+Composes the config of each job the launch will run (rundir.sweep.planned_jobs: the command
+line's sweeps crossed with a sweep preset's hydra.sweeper.params) and validates it,
 so an impossible setting anywhere in a sweep is one line and exit status 2 before any compute,
 instead of a traceback or a failed job minutes later.
 """
@@ -9,10 +9,8 @@ instead of a traceback or a failed job minutes later.
 from __future__ import annotations
 
 import copy
-import itertools
 import re
 import sys
-from pathlib import Path
 
 from hydra import compose, initialize_config_dir
 from hydra.core.override_parser.overrides_parser import OverridesParser
@@ -21,10 +19,12 @@ from hydra.errors import HydraException
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
+from experiments import CONF
+from rundir.sweep import planned_jobs
+
 from .schema import register
 from .validate import ConfigError, validate
 
-CONF = Path(__file__).resolve().parents[1] / "conf"
 # Hydra's flags that answer without running a job, and those that take a value
 INFO_FLAGS = {"--help", "-h", "--hydra-help", "--info", "-i", "--cfg", "-c",
               "--shell-completion", "-sc"}
@@ -32,22 +32,11 @@ FLAGS_WITH_VALUE = {"--config-path", "-cp", "--config-name", "-cn", "--config-di
                     "--experimental-rerun"}
 
 
-def job_overrides(overrides: list[str], sweeper_params: dict | None = None) -> list[list[str]]:
-    """The override list of every job: each sweep (a,b / range / choice) expanded, crossed."""
-    params = [f"{key}={value}" for key, value in (sweeper_params or {}).items()]
-    by_key: dict[str, list[str]] = {}
-    for o in OverridesParser.create().parse_overrides(params + overrides):
-        key = o.get_key_element()  # a later override of the same key wins, as in Hydra
-        sweep = o.is_sweep_override()
-        values = list(o.sweep_string_iterator()) if sweep else [o.get_value_element_as_str()]
-        by_key[key] = [f"{key}={v}" for v in values]
-    return [list(job) for job in itertools.product(*by_key.values())]
-
-
 class Composer:
-    """compose() costs ~0.2 s; a sweep's jobs mostly differ in plain values. Those are applied to
-    a copy of an already composed config (the schema still checks their types); anything else
-    (a group choice, an append, a failure) goes through Hydra's compose, which owns the errors."""
+    """compose() rereads the config tree; a sweep's jobs mostly differ in plain values. Those
+    are applied to a copy of an already composed config (the schema still checks their types);
+    anything else (a group choice, an append, a failure) goes through Hydra's compose, which
+    owns the errors."""
 
     def __init__(self):
         self.parser = OverridesParser.create()
@@ -90,7 +79,7 @@ def check(argv: list[str]) -> None:
             cfg = compose("config", overrides=base, return_hydra_config=True)
             params = cfg.hydra.sweeper.get("params") if multirun else None
             params = OmegaConf.to_container(params) if params else None
-            jobs = job_overrides(overrides, params) if multirun else [overrides]
+            jobs = planned_jobs(overrides, params) if multirun else [overrides]
             composer = Composer()
             for job in jobs:
                 try:

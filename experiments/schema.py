@@ -1,57 +1,146 @@
-"""The config schema: registered with Hydra's ConfigStore and listed first in conf/config.yaml's
+"""Every knob, declared once: its type, default, allowed values and one-line doc.
+
+The schema is registered with Hydra's ConfigStore and listed first in conf/config.yaml's
 defaults, so a wrong type (inner_steps=abc) or an unknown key (inner_step=4) is refused while
-composing. Values and their comments live in conf/; ranges and combinations are checked by
-validate.py."""
+composing. validate.py checks each knob's rules; README's key table is generated from here
+(`python -m experiments.schema`), and tests prove that conf/ holds the same defaults and
+comments. A rule's text says what is allowed and is formatted with the config as `c`, so a
+cross-key rule can show the other key's value: "an integer in [1, task.n_points] ([1, 50])".
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from hydra.core.config_store import ConfigStore
-from omegaconf import MISSING
+
+from reptile.names import ACTIVATIONS, ALGORITHMS, DEVICES, INITS, OPTIMIZERS
+
+
+@dataclass(frozen=True)
+class Rule:
+    ok: Callable[[Any, Any], bool]  # (value, the whole config) -> allowed?
+    allowed: str  # "must be ..." text, formatted with the config as c
+    across: bool = False  # reads other keys: checked once every key's own rules hold
+
+
+def across(ok: Callable[[Any, Any], bool], allowed: str) -> Rule:
+    """A rule that reads other keys of the config too."""
+    return Rule(ok, allowed, across=True)
+
+
+def knob(default, doc: str, *rules: Rule, shown: str | None = None):
+    """A schema field: its default, its doc (conf/'s comment, README's table) and its rules.
+    `shown` is how README writes the default where the value itself reads badly (2 pi)."""
+    meta = {"doc": doc, "rules": rules, "shown": shown}
+    if isinstance(default, list):
+        return field(default_factory=lambda: list(default), metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+def at_least(lo: int, note: str = "") -> Rule:
+    return Rule(lambda v, c: v >= lo, f"an integer >= {lo}" + (f" ({note})" if note else ""))
+
+
+def positive() -> Rule:
+    return Rule(lambda v, c: v > 0 and math.isfinite(v), "a number > 0")
+
+
+def one_of(choices: tuple[str, ...]) -> Rule:
+    return Rule(lambda v, c: v in choices, "one of " + ", ".join(choices))
+
+
+def interval(what: str, ok: Callable[[float, float], bool] = lambda lo, hi: lo <= hi) -> Rule:
+    """[lo, hi], finite, with `ok(lo, hi)`."""
+    return Rule(lambda v, c: len(v) == 2 and all(map(math.isfinite, v)) and ok(*v), what)
+
+
+def ks_within_steps() -> Rule:
+    return across(lambda v, c: len(v) > 0 and all(0 <= k <= c.eval.steps for k in v),
+                "a non-empty list of k in [0, eval.steps] ([0, {c.eval.steps}])")
+
+
+def fits_grid(what: str) -> Rule:
+    """At most task.n_points on a grid family, whose points are its grid."""
+    return across(lambda v, c: all(k >= 1 and (not c.task.grid or k <= c.task.n_points)
+                                 for k in (v if isinstance(v, list) else [v])),
+                f"{what}, each <= task.n_points ({{c.task.n_points}}) on a grid task family")
 
 
 @dataclass
 class TaskSchema:
-    name: str = MISSING
-    amplitude: list[float] = MISSING
-    phase: list[float] = MISSING
-    x_range: list[float] = MISSING
-    n_points: int = MISSING
-    grid: bool = MISSING
+    name: str = knob("reptile", "the family's name, set by the group choice "
+                     "`task=reptile` or `task=maml`")
+    amplitude: list[float] = knob([0.1, 5.0], "a ~ U[lo, hi]",
+                                  interval("[lo, hi] with 0 <= lo <= hi",
+                                           lambda lo, hi: 0 <= lo <= hi))
+    phase: list[float] = knob([0.0, 2 * math.pi], "b ~ U[lo, hi], radians: [0, 2 pi]",
+                              interval("[lo, hi] with lo <= hi"), shown="[0, 2 pi]")
+    x_range: list[float] = knob([-5.0, 5.0], "inputs lie in [lo, hi]",
+                                interval("[lo, hi] with lo < hi", lambda lo, hi: lo < hi))
+    n_points: int = knob(50, "points per training task", at_least(1))
+    grid: bool = knob(True, "true: x on linspace(lo, hi, n_points); false: x ~ U[lo, hi] per "
+                      "task")
 
 
 @dataclass
 class ModelSchema:
-    width: int = MISSING
-    depth: int = MISSING
-    activation: str = MISSING
-    init: str = MISSING
-    init_std: float = MISSING
+    width: int = knob(64, "units per hidden layer", at_least(1))
+    depth: int = knob(2, "hidden layers", at_least(1))
+    activation: str = knob("tanh", "tanh / relu / sigmoid (the Reptile demo notes tanh beats "
+                           "relu slightly)", one_of(ACTIVATIONS))
+    init: str = knob("uniform", "uniform: PyTorch's nn.Linear default / normal: w ~ N(0, "
+                     "init_std^2) truncated at 2 std, zero biases (the MAML reference code's)",
+                     one_of(INITS))
+    init_std: float = knob(0.01, "standard deviation of init=normal", positive())
 
 
 @dataclass
 class AlgoSchema:
-    name: str = MISSING
-    meta_optimizer: str = MISSING
+    name: str = knob("reptile", "the algorithm, set by the group choice "
+                     "`algo=reptile|fomaml|maml|pretrain`", one_of(ALGORITHMS))
+    meta_optimizer: str = knob("sgd", "sgd: the update above / adam: (phi - mean W) as Adam's "
+                               "gradient, meta_step its learning rate", one_of(OPTIMIZERS))
 
 
 @dataclass
 class EvalSchema:
-    n_tasks: int = MISSING
-    seed: int = MISSING
-    shots: int = MISSING
-    steps: int = MISSING
-    lr: float = MISSING
-    optimizer: str = MISSING
-    grid_points: int = MISSING
-    curve_tasks: int = MISSING
-    curve_ks: list[int] = MISSING
-    predict_tasks: int = MISSING
-    predict_ks: list[int] = MISSING
-    predict_points: int = MISSING
-    snapshot_every: int = MISSING
-    extra_shots: list[int] = MISSING
+    n_tasks: int = knob(1000, "held-out tasks (fixed for the run, drawn from their own seed "
+                        "stream)", at_least(1))
+    seed: int = knob(0, "held-out seed; independent of the training seed, so every job of a "
+                     "sweep sees the same tasks", at_least(0))
+    shots: int = knob(10, "K, support points per held-out task (the Reptile figure uses 10)",
+                      fits_grid("an integer >= 1"))
+    steps: int = knob(32, "adaptation steps; MSE is recorded after every k = 0..steps",
+                      at_least(1))
+    lr: float = knob("${inner_lr}", "adaptation step size (defaults to the inner step size)",
+                     positive())
+    optimizer: str = knob("${inner_optimizer}", "sgd / adam", one_of(OPTIMIZERS))
+    grid_points: int = knob(50, "points of the dense grid over task.x_range on which the MSE "
+                            "is measured", at_least(2))
+    curve_tasks: int = knob(100, "held-out tasks (the first ones) used for the learning curve",
+                            across(lambda v, c: 1 <= v <= c.eval.n_tasks,
+                                 "an integer in [1, eval.n_tasks] ([1, {c.eval.n_tasks}])"))
+    curve_ks: list[int] = knob([0, 1, 8, 32], "k values recorded in the learning curve (each "
+                               "<= steps)", ks_within_steps())
+    predict_tasks: int = knob(4, "held-out tasks whose fits are saved (predictions.csv) and "
+                              "drawn", across(lambda v, c: 0 <= v <= c.eval.n_tasks,
+                                            "an integer in [0, eval.n_tasks] "
+                                            "([0, {c.eval.n_tasks}])"))
+    predict_ks: list[int] = knob([0, 8, 16, 24, 32], "k values saved in predictions.csv and "
+                                 "drawn (each <= steps)", ks_within_steps())
+    predict_points: int = knob(200, "x points of the dense grid the saved fits are drawn on",
+                               at_least(2))
+    snapshot_every: int = knob(0, "outer iterations between snapshots of held-out task 0's fit "
+                               "at predict_ks (snapshots.csv); 0 = none",
+                               at_least(0, "0 = no snapshots.csv"))
+    extra_shots: list[int] = knob([], "further K values evaluated on the same held-out tasks at "
+                                  "the end: eval_K{K}.csv, eval_tasks_K{K}.csv",
+                                  fits_grid("a list of integers >= 1"))
 
 
 @dataclass
@@ -60,21 +149,70 @@ class Schema:
     model: ModelSchema = field(default_factory=ModelSchema)
     algo: AlgoSchema = field(default_factory=AlgoSchema)
     eval: EvalSchema = field(default_factory=EvalSchema)
-    seed: int = MISSING
-    device: str = MISSING
-    threads: int = MISSING
-    compile: bool = MISSING
-    meta_step: float = MISSING
-    meta_step_final: float = MISSING
-    meta_batch: int = MISSING
-    meta_iters: int = MISSING
-    inner_steps: int = MISSING
-    inner_batch: int = MISSING
-    inner_lr: float = MISSING
-    inner_optimizer: str = MISSING
-    log_every: int = MISSING
-    checkpoint_every: int = MISSING
+    seed: int = knob(0, "training seed: initial weights and the training task stream",
+                     at_least(0))
+    device: str = knob("auto", "cpu / cuda / auto (cuda when available)", one_of(DEVICES))
+    threads: int = knob(1, "torch CPU threads; 1 is fastest for these tiny matmuls and gives "
+                        "sweeps one core per job; 0 = torch's default",
+                        at_least(0, "0 = torch's default"))
+    compile: bool = knob(False, "torch.compile the inner loop: a one-off compile (cached on "
+                         "disk), then several times faster at small meta_batch")
+    meta_step: float = knob(0.1, "eps, the meta step size at iteration 0: phi moves this "
+                            "fraction of the way to mean(W)",
+                            Rule(lambda v, c: 0 < v <= 1, "a number in (0, 1]"))
+    meta_step_final: float = knob(0.0, "eps at the last iteration; annealed linearly from "
+                                  "meta_step (the paper anneals to 0)",
+                                  across(lambda v, c: 0 <= v <= c.meta_step,
+                                       "a number in [0, meta_step] ({c.meta_step})"))
+    meta_batch: int = knob(5, "n, tasks per outer iteration (1 = serial Reptile)", at_least(1))
+    meta_iters: int = knob(10000, "outer iterations", at_least(1))
+    inner_steps: int = knob(5, "k, inner SGD steps per task per outer iteration", at_least(1))
+    inner_batch: int = knob(10, "m, points per inner minibatch (<= task.n_points)",
+                            across(lambda v, c: 1 <= v <= c.task.n_points,
+                                 "an integer in [1, task.n_points] ([1, {c.task.n_points}])"))
+    inner_lr: float = knob(0.02, "alpha, inner step size", positive())
+    inner_optimizer: str = knob(
+        "sgd", "sgd / adam (Adam with beta1 = 0, fresh state per task)", one_of(OPTIMIZERS),
+        # second-order MAML differentiates through plain SGD inner steps only
+        across(lambda v, c: v == "sgd" or c.algo.name != "maml", "sgd when algo.name is maml"))
+    log_every: int = knob(500, "outer iterations between learning-curve points (held-out MSE "
+                          "on eval.curve_tasks tasks)", at_least(1))
+    checkpoint_every: int = knob(2000, "outer iterations between resumable checkpoints (0 = "
+                                 "only at the end)", at_least(0, "0 = only at the end"))
+
+
+def knobs(schema: type = Schema, prefix: str = "") -> list[tuple[str, dataclasses.Field]]:
+    """(dotted key, field) of every knob, in README's order: top-level keys, then each group."""
+    top, groups = [], []
+    for f in dataclasses.fields(schema):
+        if dataclasses.is_dataclass(f.default_factory):  # a group: task, model, algo, eval
+            groups += knobs(f.default_factory, f"{prefix}{f.name}.")
+        else:
+            top.append((prefix + f.name, f))
+    return top + groups
+
+
+def default_text(f: dataclasses.Field) -> str:
+    if f.metadata["shown"] is not None:
+        return f.metadata["shown"]
+    value = f.default_factory() if f.default is dataclasses.MISSING else f.default
+    if isinstance(value, bool):
+        return str(value).lower()
+    return str(value)
+
+
+def markdown_table() -> str:
+    """README's key table."""
+    lines = ["| key | default | meaning |", "| --- | --- | --- |"]
+    for key, f in knobs():
+        doc = f.metadata["doc"].replace("|", "\\|")
+        lines.append(f"| `{key}` | `{default_text(f)}` | {doc} |")
+    return "\n".join(lines) + "\n"
 
 
 def register() -> None:
     ConfigStore.instance().store(name="schema", node=Schema)
+
+
+if __name__ == "__main__":
+    print(markdown_table(), end="")

@@ -17,29 +17,29 @@ import pandas as pd
 import torch
 from omegaconf import OmegaConf
 
+import rundir
 from reptile.inner import trajectory
 from reptile.mlp import MLP
 from reptile.params import copies
 from reptile.sharpness import top_eigenvalue
 from reptile.tasks import make_heldout
 
-from . import rundir
-from .job import family_of
+from . import build
 
 
 def run_sharpness(run: Path, steps: int, iters: int) -> tuple[pd.DataFrame, float]:
     """Rows (shots, task, step, top_eigenvalue) for every K the run was evaluated with, and the
     step size of its evaluation."""
-    for name in ("weights.pt", ".hydra/config.yaml"):
+    for name in (rundir.WEIGHTS, rundir.CONFIG):
         if not (run / name).is_file():
             raise ValueError(f"{run / name}: missing; sharpness needs a finished run directory")
-    cfg = OmegaConf.load(run / ".hydra/config.yaml")
-    weights = rundir.load_torch(run / "weights.pt")
+    cfg = OmegaConf.load(run / rundir.CONFIG)
+    weights = rundir.load_torch(run / rundir.WEIGHTS)
     net, e = MLP(**weights["model"]), cfg.eval
     phi = weights["phi"].double()
     rows = []
     for shots in [e.shots, *e.extra_shots]:
-        held = make_heldout(family_of(cfg), e.n_tasks, shots, e.grid_points, e.seed)
+        held = make_heldout(build.family(cfg), e.n_tasks, shots, e.grid_points, e.seed)
         x, y = held.support_x.double(), held.support_y.double()
         gen = torch.Generator().manual_seed(shots)  # the power iterations' start
         for step, W in trajectory(net, copies(phi, len(held)), x, y, steps, e.lr, e.optimizer):
@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
         except ValueError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
-        rundir.write_csv(run / "sharpness.csv", table)
+        rundir.write_csv(run / rundir.SHARPNESS, table)
         limit = 2 / lr
         for shots, part in table.groupby("shots", sort=False):
             at_phi = part.loc[part["step"] == 0, "top_eigenvalue"]

@@ -1,9 +1,8 @@
 """Sweep-level plumbing: unique output folder names, failure records, summary.csv.
 
-Kept light on purpose (pandas, json, yaml): it runs after every job of a sweep, in whichever
-process the launcher ran the job, and must not load models or import analysis/. The app imports
-it before Hydra starts (for the resolver), so pandas and rundir are imported only when used: a
-refused single run still answers in well under a second.
+It runs after every job of a sweep, in whichever process the launcher ran the job, and needs no
+model; the app imports it before Hydra starts (for the resolver), so pandas is imported only
+when a summary is written.
 """
 
 from __future__ import annotations
@@ -18,18 +17,18 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import yaml
 from omegaconf import DictConfig, OmegaConf
+
+import rundir
+import rundir.sweep
 
 if TYPE_CHECKING:
     import pandas as pd
 
-SUMMARY = "summary.csv"
 # Leading columns of summary.csv; the swept hyperparameters go between JOB and STATUS_COLS.
 JOB = "job"
 STATUS_COLS = ["seed", "status", "iteration", "wall_seconds"]
 
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # C loader: 120-job sweeps
 _SUFFIX = secrets.token_hex(2)  # one per process, so every path this process names agrees
 
 
@@ -71,55 +70,34 @@ def job_guard(cfg: DictConfig, out: Path, propagate: tuple[type[BaseException], 
 def record_failure(cfg: DictConfig, out: Path, error: str) -> None:
     """Marks run.json failed, keeping what an earlier record says (iterations, times). A
     final record (done, diverged) or one of an unknown format is never overwritten."""
-    from . import rundir
+    from .writer import versions  # imports torch: only when a job has failed
 
     try:
         info = rundir.read_run_json(out)
-    except ValueError:
+    except rundir.ContractError:
         return
     if info is not None and info["status"] in rundir.FINAL:
         return
     now = rundir.now()
-    record = {  # docs/run-directory.md, in its order; a job that failed before it began
-        "format": rundir.FORMAT, "status": "failed", "seed": cfg.get("seed"),
-        "algo": cfg.get("algo", {}).get("name"), "iteration": 0,
-        "meta_iters": cfg.get("meta_iters"), "wall_seconds": 0.0, "device": cfg.get("device"),
-        "versions": rundir.versions(),
-        "started": now, "finished": now, "error": error, "metrics": None,
-    }
+    record = rundir.run_record(  # a job that failed before it began
+        seed=cfg.get("seed"), algo=cfg.get("algo", {}).get("name"), iteration=0,
+        meta_iters=cfg.get("meta_iters"), wall_seconds=0.0, device=cfg.get("device"),
+        versions=versions(), started=now)
     record.update(info or {})
     record.update(status="failed", finished=now, error=error)
-    rundir.write_json(out / "run.json", record)
+    rundir.write_json(out / rundir.RUN_JSON, record)
 
 
 # -- the sweep's summary.csv -----------------------------------------------------------------------
 def job_dirs(sweep_dir: Path) -> list[Path]:
     """The sweep's job folders (any depth, so custom hydra.sweep.subdir patterns work), in job
     order."""
-    dirs = [p.parent.parent for p in sweep_dir.glob("**/.hydra/config.yaml")]
+    dirs = [p.parent.parent for p in sweep_dir.glob(f"**/{rundir.CONFIG}")]
     return sorted(dirs, key=lambda d: (len(d.parts), int(d.name) if d.name.isdigit() else -1,
                                        str(d)))
 
 
-def swept_keys(sweep_dir: Path) -> list[str]:
-    """The keys the sweep was launched over (preset params and comma-list overrides), read
-    from multirun.yaml; they stay columns even while only one of their values has run."""
-    path = sweep_dir / "multirun.yaml"
-    if not path.exists():
-        return []
-    from hydra.core.override_parser.overrides_parser import OverridesParser
-
-    hydra_cfg = yaml.load(path.read_text(), Loader=_YAML_LOADER).get("hydra", {})
-    params = hydra_cfg.get("sweeper", {}).get("params") or {}
-    lines = [f"{k}={v}" for k, v in params.items()] + hydra_cfg["overrides"]["task"]
-    keys = {}
-    for override in OverridesParser.create().parse_overrides(lines):
-        if override.is_sweep_override():
-            keys[override.key_or_group] = None
-    return list(keys)
-
-
-def summarize(sweep_dir: Path) -> pd.DataFrame:
+def summary_frame(sweep_dir: Path) -> pd.DataFrame:
     """One row per job: the job folder, every hyperparameter that differs between jobs (and
     the swept ones), seed, status, iterations, wall time, the headline metrics and the error."""
     import pandas as pd
@@ -139,9 +117,9 @@ def summarize(sweep_dir: Path) -> pd.DataFrame:
         values = [r[col] for r in rows if r.get(col) is not None]
         if values and all(type(v) is int for v in values):
             frame[col] = frame[col].astype("Int64")
-    settings = pd.DataFrame(configs)
+    settings = pd.DataFrame([{k: rundir.as_text(v) for k, v in c.items()} for c in configs])
     varying = sorted(k for k in settings.columns if settings[k].astype(str).nunique() > 1)
-    keys = [k for k in dict.fromkeys([*swept_keys(sweep_dir), *varying])
+    keys = [k for k in dict.fromkeys([*rundir.sweep.swept_keys(sweep_dir), *varying])
             if k in settings.columns and k != "seed"]
     for i, key in enumerate(keys):
         frame.insert(1 + i, key, settings[key])
@@ -151,15 +129,12 @@ def summarize(sweep_dir: Path) -> pd.DataFrame:
 def _read_job(job: Path) -> tuple[dict, dict]:
     """A job's flattened config and its run.json; a damaged file makes the job's status say so
     instead of hiding the other jobs."""
-    from . import rundir
-
     config, info = {}, {"status": "missing"}
     try:
-        config = rundir.flatten(yaml.load((job / ".hydra/config.yaml").read_text(),
-                                          Loader=_YAML_LOADER) or {})
+        config = rundir.flatten(rundir.read_config(job))
         info = rundir.read_run_json(job) or info
-    except (OSError, ValueError, yaml.YAMLError) as exc:  # JSONDecodeError is a ValueError
-        info = {"status": "unreadable", "error": f"{type(exc).__name__}: {exc}"}
+    except rundir.ContractError as exc:
+        info = {"status": "unreadable", "error": str(exc)}
     return config, info
 
 
@@ -176,11 +151,9 @@ def _locked(sweep_dir: Path) -> Iterator[None]:
 
 
 def write_summary(sweep_dir: Path) -> pd.DataFrame:
-    from . import rundir
-
     with _locked(sweep_dir):
-        frame = summarize(sweep_dir)
-        rundir.write_csv(sweep_dir / SUMMARY, frame)
+        frame = summary_frame(sweep_dir)
+        rundir.write_csv(sweep_dir / rundir.SWEEP_SUMMARY, frame)
     return frame
 
 
@@ -207,12 +180,10 @@ def table(frame: pd.DataFrame) -> str:
 
 def report(sweep_dir: Path, frame: pd.DataFrame) -> tuple[str, bool]:
     """The closing lines of a sweep, and whether every job ended (done or diverged)."""
-    from . import rundir
-
     counts = [f"{n} {status}" for status, n in frame["status"].value_counts().items()]
     lines = [table(frame), "",
              f"sweep {sweep_dir}: " + ", ".join([f"{len(frame)} jobs", *counts])
-             + f"; summary: {sweep_dir / SUMMARY}"]
+             + f"; summary: {sweep_dir / rundir.SWEEP_SUMMARY}"]
     keys = list(frame.columns[1:frame.columns.get_loc("status")])
     for _, row in frame[frame["status"] != "done"].iterrows():
         setting = " ".join(f"{k}={row[k]}" for k in keys)

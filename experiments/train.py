@@ -29,7 +29,7 @@ def main(cfg: DictConfig) -> float | None:
         return train(cfg, out, single)
     # in a sweep a failed job is recorded and the others go on; a folder holding another
     # config's run means the sweep itself is wrong and stops it
-    from .job import RunDirError
+    from .writer import RunDirError
 
     with sweep.job_guard(cfg, out, propagate=(RunDirError,)):
         return train(cfg, out, single)
@@ -46,12 +46,13 @@ def train(cfg: DictConfig, out: Path, single: bool) -> float | None:
         raise
     import torch  # after validation: a refused config answers in a second
 
-    from .job import Job, RunDirError
+    from .trainer import Trainer
+    from .writer import RunDirError
 
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     try:
-        info = Job(cfg, out).run()
+        info = Trainer(cfg, out).run()
     except RunDirError as exc:
         if single:
             print(f"error: {exc}", file=sys.stderr)

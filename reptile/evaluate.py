@@ -16,8 +16,8 @@ def adaptation_mse(
     optimizer: str = "sgd", chunk: int = 100,
 ) -> torch.Tensor:
     """MSE on the dense grid of every held-out task after k = 0..steps full-batch steps on its
-    support points: float64 [N, steps + 1]. Tasks go in chunks: all 1000 at once is slower,
-    their activations fall out of cache (REFERENCE.md)."""
+    support points: float64 [N, steps + 1]. Tasks go in chunks: a thousand at once is slower,
+    their activations fall out of cache."""
     out = []
     for start in range(0, len(heldout), chunk):
         part = heldout.subset(slice(start, start + chunk))
@@ -56,7 +56,7 @@ def signal_power(heldout: HeldOut) -> torch.Tensor:
     return heldout.grid_y.pow(2).mean((1, 2)).double().cpu()
 
 
-def summarize(mse: torch.Tensor, power: torch.Tensor) -> list[dict]:
+def per_k_stats(mse: torch.Tensor, power: torch.Tensor) -> list[dict]:
     """One row per k of a [N, K + 1] MSE matrix: mean, median, spread, and blow-ups.
 
     A blow-up is a task whose MSE is non-finite or BLOWUP_FACTOR times worse than both

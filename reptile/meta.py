@@ -18,8 +18,8 @@ import torch
 
 from .episodes import SupportQueryStream
 from .inner import adapt
+from .meta_optimizer import MetaOptimizer
 from .mlp import MLP
-from .outer import MetaOptimizer
 from .params import copies, reptile_update
 from .tasks import SineFamily, TaskStream
 
@@ -31,15 +31,17 @@ def meta_step_at(iteration: int, meta_iters: int, start: float, final: float) ->
 
 @dataclass(frozen=True)
 class MetaConfig:
-    meta_step: float = 0.1  # eps (or the meta-optimiser's learning rate) at iteration 0
-    meta_step_final: float = 0.0  # ... at the last iteration
-    meta_batch: int = 1  # n tasks per outer step
-    meta_iters: int = 30_000
-    inner_steps: int = 5  # k
-    inner_batch: int = 10  # m points per inner minibatch
-    inner_lr: float = 0.02  # alpha
-    inner_optimizer: str = "sgd"
-    meta_optimizer: str = "sgd"  # sgd | adam
+    """The knobs of meta-training, named as in conf/ (no defaults here: conf/ has them)."""
+
+    meta_step: float  # eps (or the meta-optimiser's learning rate) at iteration 0
+    meta_step_final: float  # ... at the last iteration
+    meta_batch: int  # n tasks per outer step
+    meta_iters: int
+    inner_steps: int  # k
+    inner_batch: int  # m points per inner minibatch
+    inner_lr: float  # alpha
+    inner_optimizer: str  # sgd | adam
+    meta_optimizer: str  # sgd | adam
 
 
 def task_stream(family: SineFamily, cfg: MetaConfig, seed: int, query: bool = False):
@@ -68,8 +70,9 @@ class MetaLearner:
         self.adapt = partial(adapt, net, lr=cfg.inner_lr, optimizer=cfg.inner_optimizer,
                              flat=compile)
         if compile:
-            # The k inner steps as one fused graph: at meta_batch 1 the eager loop is bound by
-            # ~25 tiny ops per step. Shapes are fixed, so it compiles once (cached on disk).
+            # The k inner steps as one fused graph: at small meta_batch the eager loop is bound
+            # by the overhead of its tiny ops. Shapes are fixed, so it compiles once (cached on
+            # disk).
             # eps stays outside: as a Python float inside, every new value would recompile.
             self.adapt = torch.compile(self.adapt, dynamic=False, options={"cpp_wrapper": True})
 

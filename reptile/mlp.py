@@ -8,8 +8,8 @@ a layer is x @ w + b for x [n, P, in].
 
 The forward pass is differentiable by autograd (MAML needs that). For the first-order inner loop,
 ``loss_and_grad`` computes the same gradient by hand with a handful of batched matmuls: for
-networks this small, autograd's per-op bookkeeping costs more than the arithmetic
-(REFERENCE.md: ~2 us per op, ~185 ops per step).
+networks this small, autograd's per-op bookkeeping costs more than the arithmetic (README's
+speed section has the measurements).
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ from functools import cached_property
 
 import torch
 
+from .names import INITS
+
 # activation -> (function, backprop through it given the upstream gradient and its output)
 ACTIVATIONS = {
     "tanh": (torch.tanh, lambda g, a: torch.addcmul(g, g * a, a, value=-1)),  # g (1 - a^2)
@@ -27,7 +29,6 @@ ACTIVATIONS = {
     "sigmoid": (torch.sigmoid, lambda g, a: g * a * (1 - a)),
 }
 
-INITS = ("uniform", "normal")  # MLP.init schemes
 
 
 @dataclass(frozen=True)

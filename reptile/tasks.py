@@ -1,6 +1,6 @@
 """The sine task family y = a * sin(x + b) and its seeded samplers.
 
-Both standard protocols are members of one family (REFERENCE.md):
+Both standard protocols are members of one family (docs/protocols.md):
 - Reptile: x on a fixed 50-point grid over [-5, 5], phase b ~ U[0, 2 pi];
 - MAML: x ~ U[-5, 5] drawn per task, phase b ~ U[0, pi].
 Amplitude a ~ U[0.1, 5] in both. All randomness comes from an explicit torch.Generator, so a
@@ -107,8 +107,8 @@ class TaskStream:
 
     Counter-based: iterations are drawn in chunks, chunk c from its own generator (seed, c), so
     iteration i's data is a pure function of (seed, i): a resumed run needs no generator state,
-    and sampling ~1000 tasks per call costs a few microseconds per iteration instead of a dozen
-    small ops each time.
+    and sampling a thousand tasks per call costs a fraction of an op per iteration instead of a
+    dozen small ops each time.
     """
 
     TASKS_PER_CHUNK = 1024

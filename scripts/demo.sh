@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The README's main job: the quick inner-steps sweep (k in 1..32, 2 seeds) on every local core,
+# The README's main job: the quick inner-steps sweep (k in 1..32, 3 seeds) on every local core,
 # then its report (sensitivity tables, figures, report.md). Prints where report.md is.
 #   scripts/demo.sh                  # quick sweep
 #   SWEEP=inner_steps scripts/demo.sh  # the full-size sweep (5 seeds, longer runs)

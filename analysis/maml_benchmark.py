@@ -9,17 +9,14 @@ run), then mean and 95% interval over the tasks, 1.96 * std / sqrt(n), the MAML 
 
 from __future__ import annotations
 
-import json
 import os
-import re
 from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 
-from analysis.csvfile import CsvError
+import rundir
 from analysis.discover import find_run_dirs
 from analysis.errors import AnalysisError, warn_file
 from analysis.fmt import plus_minus
@@ -31,11 +28,11 @@ Z95 = 1.96
 
 
 def _task_files(run_dir: Path) -> dict[int, Path]:
-    """K -> per-task evaluation file of one run."""
-    config = yaml.safe_load((run_dir / ".hydra" / "config.yaml").read_text())
-    files = {int(config["eval"]["shots"]): run_dir / "eval_tasks.csv"}
-    for path in run_dir.glob("eval_tasks_K*.csv"):
-        files[int(re.fullmatch(r"eval_tasks_K(\d+)\.csv", path.name).group(1))] = path
+    """K -> per-task evaluation file of one run: eval.shots, then each of eval.extra_shots."""
+    e = rundir.read_config(run_dir)["eval"]
+    files = {int(e["shots"]): run_dir / rundir.eval_tasks_file()}
+    for shots in e.get("extra_shots") or []:
+        files[int(shots)] = run_dir / rundir.eval_tasks_file(shots)
     return files
 
 
@@ -45,18 +42,21 @@ def per_task(paths: Iterable[str | os.PathLike]) -> pd.DataFrame:
     frames = []
     for run_dir in find_run_dirs(paths):
         try:
-            info = json.loads((run_dir / "run.json").read_text())
-            if info.get("status") != "done":
-                warn_file(run_dir / "run.json", f"status {info.get('status')}, left out")
+            info = rundir.read_run_json(run_dir, missing_ok=False)
+            if info["status"] != "done":
+                warn_file(run_dir / rundir.RUN_JSON, f"status {info['status']}, left out")
                 continue
             for shots, path in _task_files(run_dir).items():
-                wide = pd.read_csv(path)
+                wide = pd.DataFrame(rundir.read_columns(path, ["task"]))
                 long = wide.melt(id_vars=["task"], value_vars=[c for c in wide if
                                                                c.startswith("mse_k")],
                                  var_name="k", value_name="mse")
                 long["k"] = long["k"].str.removeprefix("mse_k").astype(int)
+                long["task"] = long["task"].astype(int)
                 frames.append(long.assign(algo=info["algo"], seed=info["seed"], K=shots))
-        except (OSError, ValueError, KeyError, CsvError, yaml.YAMLError) as err:
+        except rundir.ContractError as err:
+            warn_file(err.path, f"{err.reason}, run left out")
+        except (KeyError, TypeError, ValueError) as err:
             warn_file(run_dir, f"unreadable ({err}), left out")
     if not frames:
         raise AnalysisError("no finished benchmark runs found")

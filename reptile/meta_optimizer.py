@@ -1,7 +1,8 @@
 """The meta-optimiser: how a meta-gradient moves the meta-weights phi.
 
 MAML, FOMAML and the pretrained baseline produce a gradient g [D] per outer iteration; Reptile can
-hand (phi - mean W) to the same optimiser as a gradient (REFERENCE.md: the sign is phi - W). The
+hand (phi - mean W) to the same optimiser as a gradient (the sign is phi - W: a step along
+-(phi - W) moves phi towards W). The
 learning rate is passed per step, so the linearly annealed schedule (meta.meta_step_at) applies
 to every algorithm alike. The whole state is a dict of tensors, saved in the checkpoint, so a
 resumed run continues bit for bit.
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import torch
 
-META_OPTIMIZERS = ("sgd", "adam")
+from .names import OPTIMIZERS
 
 
 class MetaOptimizer:
@@ -20,8 +21,8 @@ class MetaOptimizer:
 
     def __init__(self, kind: str = "sgd", betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8):
-        if kind not in META_OPTIMIZERS:
-            raise ValueError(f"meta optimizer must be one of {META_OPTIMIZERS}, got {kind!r}")
+        if kind not in OPTIMIZERS:
+            raise ValueError(f"meta optimizer must be one of {OPTIMIZERS}, got {kind!r}")
         self.kind, self.betas, self.eps = kind, betas, eps
         self.t, self.m, self.v = 0, None, None
 

@@ -1,0 +1,88 @@
+"""The names of the run-directory contract (docs/run-directory.md): files, statuses, columns.
+
+Declared once here; the writers in experiments/ and the readers in analysis/ import them.
+"""
+
+from __future__ import annotations
+
+import json
+
+__all__ = [
+    "FORMAT", "STATUSES", "FINAL", "CONFIG", "OVERRIDES", "HYDRA", "RUN_JSON", "CURVE",
+    "EVAL_INIT", "PREDICTIONS", "SUPPORT", "SNAPSHOTS", "WEIGHTS", "CHECKPOINT", "FIT",
+    "SHARPNESS", "RUN_FIELDS", "EVAL_COLUMNS", "CURVE_COLUMNS", "PREDICTION_COLUMNS",
+    "SUPPORT_COLUMNS", "SNAPSHOT_COLUMNS", "MULTIRUN", "SWEEP_SUMMARY", "eval_file",
+    "eval_tasks_file", "run_record", "flatten", "as_text",
+]
+
+FORMAT = 1  # of run.json, weights.pt and checkpoint.pt; readers refuse other formats
+STATUSES = ("running", "done", "diverged", "failed")
+FINAL = ("done", "diverged")  # a job that has ended: a relaunch leaves it alone
+
+# -- one job: RUN_DIR/ -------------------------------------------------------------------------
+CONFIG = ".hydra/config.yaml"
+OVERRIDES = ".hydra/overrides.yaml"
+HYDRA = ".hydra/hydra.yaml"
+RUN_JSON = "run.json"
+CURVE = "curve.csv"
+EVAL_INIT = "eval_init.csv"
+PREDICTIONS = "predictions.csv"
+SUPPORT = "support.csv"
+SNAPSHOTS = "snapshots.csv"
+WEIGHTS = "weights.pt"
+CHECKPOINT = "checkpoint.pt"
+FIT = "fit"  # the quick-look figure: fit.png and fit.pdf
+SHARPNESS = "sharpness.csv"
+
+
+def eval_file(shots: int | None = None) -> str:
+    """eval.csv, or eval_K{shots}.csv for an extra K (eval.extra_shots)."""
+    return "eval.csv" if shots is None else f"eval_K{shots}.csv"
+
+
+def eval_tasks_file(shots: int | None = None) -> str:
+    """eval_tasks.csv, or eval_tasks_K{shots}.csv for an extra K."""
+    return "eval_tasks.csv" if shots is None else f"eval_tasks_K{shots}.csv"
+
+
+# run.json's fields, in the order it is written
+RUN_FIELDS = ("format", "status", "seed", "algo", "iteration", "meta_iters", "wall_seconds",
+              "device", "versions", "started", "finished", "error", "metrics")
+# columns of eval.csv, eval_init.csv and eval_K{K}.csv
+EVAL_COLUMNS = ("k", "mse_mean", "mse_median", "mse_std", "mse_sem", "mse_q25", "mse_q75",
+                "n_tasks", "n_blowup")
+CURVE_COLUMNS = ("iteration", "meta_step", "train_loss", "seconds", "k", "mse_mean",
+                 "mse_median")
+PREDICTION_COLUMNS = ("weights", "task", "k", "x", "y_true", "y_pred")
+SUPPORT_COLUMNS = ("task", "x", "y")
+SNAPSHOT_COLUMNS = ("iteration", "task", "k", "x", "y_true", "y_pred")
+
+# -- one sweep: SWEEP_DIR/ ---------------------------------------------------------------------
+MULTIRUN = "multirun.yaml"
+SWEEP_SUMMARY = "summary.csv"  # one row per job, rewritten after every job
+
+
+def run_record(**fields) -> dict:
+    """A run.json record: the given fields in the contract's order (format filled in).
+    Raises KeyError for a field the contract does not have."""
+    unknown = set(fields) - set(RUN_FIELDS)
+    if unknown:
+        raise KeyError(f"run.json has no field {sorted(unknown)[0]!r}")
+    return {name: FORMAT if name == "format" else fields.get(name) for name in RUN_FIELDS}
+
+
+def flatten(tree: dict, prefix: str = "") -> dict:
+    """A nested config as {"model.width": 64, ...}; lists become tuples (hashable, comparable)."""
+    flat = {}
+    for key, value in tree.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(flatten(value, f"{name}."))
+        else:
+            flat[name] = tuple(value) if isinstance(value, list) else value
+    return flat
+
+
+def as_text(value) -> object:
+    """A flattened value as a CSV cell: tuples as JSON lists, everything else unchanged."""
+    return json.dumps(list(value)) if isinstance(value, tuple) else value
