@@ -17,13 +17,13 @@ from reptile.episodes import SupportQueryStream, split
 from reptile.evaluate import adaptation_mse
 from reptile.inner import adapt
 from reptile.maml import fomaml_gradient, maml_gradient
-from reptile.meta import MetaConfig, task_stream
+from reptile.meta import task_stream
+from reptile.meta_optimizer import MetaOptimizer
 from reptile.mlp import MLP, mse
-from reptile.outer import MetaOptimizer
 from reptile.params import copies
 from reptile.tasks import SineFamily, make_generator, make_heldout
-
-from .apprun import ROOT, TINY, app_command, env, run_app
+from tests.helpers.app import ROOT, TINY, app_command, env, run_app
+from tests.helpers.config import meta_config
 
 FAMILY = SineFamily()
 MAML_FAMILY = SineFamily(phase=(0.0, torch.pi), n_points=10, grid=False)
@@ -74,7 +74,7 @@ def test_fomaml_and_maml_coincide_when_the_inner_loop_is_the_identity(steps, lr)
 
 
 def test_support_of_the_query_stream_is_the_plain_stream_and_the_query_is_apart():
-    cfg = MetaConfig(meta_batch=4, inner_steps=2, inner_batch=10)
+    cfg = meta_config(meta_batch=4, inner_steps=2, inner_batch=10)
     for family in (FAMILY, MAML_FAMILY):
         plain, episodes = task_stream(family, cfg, 0), task_stream(family, cfg, 0, query=True)
         (xb, yb), (ex, ey) = plain(3), episodes(3)
@@ -85,7 +85,7 @@ def test_support_of_the_query_stream_is_the_plain_stream_and_the_query_is_apart(
 
 def test_pretrain_gradient_is_that_of_the_pooled_mse():
     net = MLP(width=8)
-    cfg = MetaConfig(meta_batch=3, inner_steps=2, meta_step=0.01, meta_step_final=0.01)
+    cfg = meta_config(meta_batch=3, inner_steps=2, meta_step=0.01, meta_step_final=0.01)
     learner = make_learner("pretrain", net, net.init(make_generator(0, "init")), FAMILY, cfg, 0)
     xb, yb = learner.tasks(0)
     phi = learner.phi.clone().requires_grad_()
@@ -111,7 +111,7 @@ def test_meta_adam_matches_torch_adam():
 @pytest.mark.parametrize("algo", ["maml", "fomaml", "pretrain", "reptile"])
 def test_checkpoint_resume_with_adam_meta_optimizer_is_exact(algo):
     net = MLP(width=8)
-    cfg = MetaConfig(meta_batch=3, meta_iters=10, inner_steps=2, meta_step=1e-2,
+    cfg = meta_config(meta_batch=3, meta_iters=10, inner_steps=2, meta_step=1e-2,
                      meta_optimizer="adam")
     phi0 = net.init(make_generator(0, "init"))
     whole = make_learner(algo, net, phi0.clone(), FAMILY, cfg, 0)

@@ -17,14 +17,14 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from analysis.atomic import atomic_path, write_text
 from analysis.errors import RunDirWarning
 from analysis.load import load_runs
-from analysis.quicklook import draw_fit_figure
 from analysis.report import build_report
 from analysis.stats import interval, t_quantile
 from analysis.tables import sensitivity_tables
-from tests.analysis_fixtures import make_run, make_sweep
+from rundir import atomic_path, write_text
+from rundir.quicklook import draw_fit_figure
+from tests.helpers.synthetic import make_run, make_sweep
 
 GRID = {"inner_steps": [1, 4], "inner_lr": [0.01, 0.02]}
 SEEDS = (0, 1, 2)
@@ -265,10 +265,10 @@ def test_rebuilding_into_the_same_folder_leaves_no_stale_table_or_figure(sweep, 
 
 def test_summary_files_keep_types(report):
     out = report.parent
-    summary = pd.read_csv(out / "summary.csv")
+    summary = pd.read_csv(out / "results.csv")
     assert summary["inner_steps"].dtype == "int64" and summary["seed"].dtype == "int64"
     assert set(summary["status"]) == {"done", "diverged", "running"}
-    parquet = pd.read_parquet(out / "summary.parquet")
+    parquet = pd.read_parquet(out / "results.parquet")
     assert parquet["inner_steps"].dtype == "int64" and str(parquet["k"].dtype) == "Int64"
     jobs = pd.read_csv(out / "jobs.csv")
     assert len(jobs) == 12 and jobs["included"].sum() == 10

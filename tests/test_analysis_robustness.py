@@ -14,7 +14,7 @@ from analysis.errors import AnalysisError, RunDirWarning
 from analysis.load import load_runs
 from analysis.render import markdown
 from analysis.tables import sensitivity_tables
-from tests.analysis_fixtures import make_run, make_sweep, truncate
+from tests.helpers.synthetic import make_run, make_sweep, truncate
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -181,7 +181,7 @@ def test_benchmark_keeps_a_diverged_task_in_the_mean_and_counts_it():
 
     import pandas as pd
 
-    from analysis.benchmark import markdown_table, summary
+    from analysis.maml_benchmark import markdown_table, summary
 
     rows = []
     for seed in (0, 1):

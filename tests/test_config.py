@@ -1,26 +1,25 @@
 """Every config composes and validates; every group option and preset is exercised."""
 
+import re
 from pathlib import Path
 
 import pytest
-from hydra import compose, initialize_config_dir
+import torch
 from hydra.errors import ConfigCompositionException
 from omegaconf import OmegaConf
 
-from experiments.schema import register
+import rundir
+from experiments import CONF, build
+from experiments.schema import Schema, knobs
 from experiments.validate import ConfigError, validate
-
-CONF = Path(__file__).resolve().parents[1] / "conf"
-register()
-
-
-def options(group: str) -> list[str]:
-    return sorted(p.stem for p in (CONF / group).glob("*.yaml"))
-
-
-def make(*overrides: str):
-    with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
-        return compose("config", overrides=list(overrides))
+from reptile import names
+from reptile.algorithms import LEARNERS
+from reptile.inner import InnerOptimizer
+from reptile.meta_optimizer import MetaOptimizer
+from reptile.mlp import ACTIVATIONS, MLP
+from reptile.tasks import SineFamily
+from tests.helpers.config import compose_config as make
+from tests.helpers.config import group_options as options
 
 
 def test_default_config_composes_and_validates():
@@ -78,3 +77,55 @@ def _comment_above(path: Path, line: str) -> bool:
 def test_validation_message_names_key_value_and_what_is_allowed():
     with pytest.raises(ConfigError, match=r"^inner_batch=60 is not allowed: must be .*\[1, 50\]"):
         validate(make("inner_batch=60"))
+
+
+# -- one declaration per knob: conf/ and the engine agree with the schema ----------------------
+DEFAULT_FILES = {"config.yaml": "", "task/reptile.yaml": "task.", "model/mlp.yaml": "model.",
+                 "algo/reptile.yaml": "algo.", "eval/default.yaml": "eval."}
+
+
+def test_conf_defaults_are_the_schemas():
+    composed = rundir.flatten(OmegaConf.to_container(make(), resolve=False))
+    schema = rundir.flatten(OmegaConf.to_container(OmegaConf.structured(Schema), resolve=False))
+    assert composed == schema
+
+
+def test_conf_comments_are_the_schemas_docs():
+    """Each knob's line in its default file carries the schema's doc as its comment."""
+    docs = {key: f.metadata["doc"].replace("`", "") for key, f in knobs()}
+    seen = {}
+    for name, prefix in DEFAULT_FILES.items():
+        for line in (CONF / name).read_text().splitlines():
+            match = re.match(r"^([a-z_]+):\s*\S.*?\s+#\s(.*)$", line)
+            if match and prefix + match.group(1) in docs:
+                seen[prefix + match.group(1)] = match.group(2)
+    assert seen == docs
+
+
+def test_engine_defaults_are_confs():
+    cfg = make()
+    assert build.network(cfg) == MLP() and build.family(cfg) == SineFamily()
+
+
+def test_the_engine_implements_exactly_the_declared_names():
+    assert set(ACTIVATIONS) == set(names.ACTIVATIONS)
+    assert set(LEARNERS) == set(names.ALGORITHMS)
+    gen = torch.Generator().manual_seed(0)
+    for scheme in names.INITS:
+        MLP(4, 1).init(gen, scheme)
+    for kind in names.OPTIMIZERS:
+        InnerOptimizer(kind, 0.1), MetaOptimizer(kind)
+    with pytest.raises(ValueError):
+        InnerOptimizer("rmsprop", 0.1)
+
+
+@pytest.mark.parametrize("key", [key for key, f in knobs() if f.metadata["rules"]])
+def test_every_rule_refuses_with_one_line_naming_its_key(key):
+    """A value no rule of the key can allow (a string where a number or list belongs, an
+    unknown name) is refused in one line that starts with the key."""
+    cfg = OmegaConf.create(OmegaConf.to_container(make()))  # untyped: the schema would refuse it
+    OmegaConf.update(cfg, key, "not-a-value", merge=False)
+    with pytest.raises(ConfigError) as err:
+        validate(cfg)
+    message = str(err.value)
+    assert message.startswith(f"{key}=not-a-value is not allowed: must be ") and "\n" not in message

@@ -7,11 +7,12 @@ from torch import nn
 from reptile import reference
 from reptile.evaluate import adaptation_mse, adapted_predictions
 from reptile.inner import adapt, trajectory
-from reptile.meta import MetaConfig, Reptile, meta_step_at, task_stream
+from reptile.meta import Reptile, meta_step_at, task_stream
 from reptile.mlp import ACTIVATIONS, MLP, mse
 from reptile.params import copies, reptile_update
 from reptile.sharpness import largest_eigenvalue, top_eigenvalue
 from reptile.tasks import SineFamily, make_generator, make_heldout, minibatch_indices
+from tests.helpers.config import meta_config
 
 FAMILY = SineFamily()
 
@@ -93,7 +94,7 @@ def test_minibatches_step_through_shuffled_epochs():
 
 
 def test_task_stream_is_a_pure_function_of_seed_and_iteration():
-    cfg = MetaConfig(meta_batch=3)
+    cfg = meta_config(meta_batch=3)
     a, b = task_stream(FAMILY, cfg, seed=0), task_stream(FAMILY, cfg, seed=0)
     late = a(2 * a.chunk + 5)  # jump across chunks first
     for i in range(a.chunk + 2):
@@ -127,7 +128,7 @@ def _reference_weights(net, phi, cfg, seed, iters):
 def test_engine_matches_reference_loop_after_20_outer_steps(meta_batch):
     net = MLP()
     phi = net.init(make_generator(0, "init"))
-    cfg = MetaConfig(meta_iters=20, meta_batch=meta_batch)
+    cfg = meta_config(meta_iters=20, meta_batch=meta_batch)
     engine = Reptile(net, phi.clone(), FAMILY, cfg, seed=0)
     for _ in range(20):
         engine.step()
@@ -139,7 +140,7 @@ def test_engine_matches_reference_loop_after_20_outer_steps(meta_batch):
 def test_meta_batch_of_identical_tasks_equals_meta_batch_one():
     net = MLP()
     phi = net.init(make_generator(0, "init"))
-    xb, yb = task_stream(FAMILY, MetaConfig(meta_batch=1), 0)(0)
+    xb, yb = task_stream(FAMILY, meta_config(meta_batch=1), 0)(0)
     results = []
     for n in (1, 4):
         W = copies(phi, n)
@@ -151,7 +152,7 @@ def test_meta_batch_of_identical_tasks_equals_meta_batch_one():
 def test_inner_adam_matches_torch_adam_with_beta1_zero():
     net = MLP(width=8)
     phi = net.init(make_generator(0, "init"))
-    xb, yb = task_stream(FAMILY, MetaConfig(meta_batch=1, inner_steps=6), 0)(0)
+    xb, yb = task_stream(FAMILY, meta_config(meta_batch=1, inner_steps=6), 0)(0)
     W = copies(phi, 1)
     adapt(net, W, xb, yb, lr=0.01, optimizer="adam")
     model = reference.build_module(net, phi)
@@ -194,7 +195,7 @@ def test_trajectory_yields_every_step_from_a_copy():
 def test_compiled_inner_loop_matches_eager():
     net = MLP()
     phi = net.init(make_generator(0, "init"))
-    cfg = MetaConfig(meta_iters=10, meta_batch=2)
+    cfg = meta_config(meta_iters=10, meta_batch=2)
     eager = Reptile(net, phi.clone(), FAMILY, cfg, 0)
     compiled = Reptile(net, phi.clone(), FAMILY, cfg, 0, compile=True)
     for _ in range(10):
@@ -203,12 +204,12 @@ def test_compiled_inner_loop_matches_eager():
 
 
 def test_summary_statistics_and_blowups():
-    from reptile.evaluate import summarize
+    from reptile.evaluate import per_k_stats
 
     mse = torch.tensor([[1.0, 0.5], [2.0, 30.0], [4.0, float("inf")], [3.0, 0.1]],
                        dtype=torch.float64)
     power = torch.tensor([1.0, 2.0, 1.0, 0.5], dtype=torch.float64)
-    rows = summarize(mse, power)
+    rows = per_k_stats(mse, power)
     assert [r["k"] for r in rows] == [0, 1]
     assert rows[0]["mse_mean"] == pytest.approx(2.5) and rows[0]["mse_median"] == 2.5
     assert rows[0]["mse_sem"] == pytest.approx(mse[:, 0].std().item() / 2)

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from .apprun import ROOT, env
+from tests.helpers.app import ROOT, env
 
 pytestmark = pytest.mark.slow
 

@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from .apprun import ROOT, TINY, env, run_app
+from tests.helpers.app import ROOT, TINY, env, run_app
 
 
 @pytest.fixture(scope="module")

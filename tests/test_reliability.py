@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import time
 
 import pytest
 import torch
 
-from .apprun import TINY, run_app, snapshot, start_app
+from tests.helpers.app import TINY, run_app, snapshot, start_app
 
 # (override, the start of the one-line error: the key, the value, then what is allowed)
 BAD_OVERRIDES = [
@@ -69,14 +68,6 @@ def test_a_sweep_with_one_impossible_job_is_refused_before_any_job_runs(tmp_path
     assert not sweep.exists()
 
 
-@pytest.fixture(scope="module")
-def finished_run(tmp_path_factory):
-    out = tmp_path_factory.mktemp("finished") / "run"
-    proc = run_app(*TINY, f"hydra.run.dir={out}")
-    assert proc.returncode == 0, proc.stderr
-    return out
-
-
 def _truncate(path):
     path.write_bytes(path.read_bytes()[: len(path.read_bytes()) // 2])
 
@@ -112,7 +103,7 @@ BAD_DIRECTORIES = [
     (_damage_checkpoint, [], "checkpoint.pt is unreadable"),
     (_garbage_checkpoint, [], "checkpoint.pt is unreadable"),
     (_future_checkpoint, [], "format 2 is not supported"),
-    (lambda run: (run / "run.json").write_text("{not json"), [], "run.json is unreadable"),
+    (lambda run: (run / "run.json").write_text("{not json"), [], "run.json: unreadable"),
     (_future_run_json, [], "format 99 is not supported"),
     (lambda run: (run / "checkpoint.pt").unlink(), [], "checkpoint.pt is missing"),
     (lambda run: None, ["inner_lr=0.03"], "holds a run of another config (differs in eval.lr, "
@@ -123,10 +114,9 @@ BAD_DIRECTORIES = [
 @pytest.mark.parametrize("damage,extra,message", BAD_DIRECTORIES,
                          ids=["truncated-ckpt", "garbage-ckpt", "future-ckpt", "bad-json",
                               "future-run-json", "missing-ckpt", "other-config"])
-def test_bad_run_directory_is_refused_and_left_as_it_was(finished_run, tmp_path, damage, extra,
+def test_bad_run_directory_is_refused_and_left_as_it_was(copy_of_tiny_run, damage, extra,
                                                          message):
-    run = tmp_path / "run"
-    shutil.copytree(finished_run, run)
+    run = copy_of_tiny_run
     damage(run)
     before = snapshot(run)
     proc = run_app(*TINY, *extra, f"hydra.run.dir={run}")
@@ -140,9 +130,8 @@ def test_bad_run_directory_is_refused_and_left_as_it_was(finished_run, tmp_path,
     assert after == before
 
 
-def test_finished_run_launched_again_is_left_untouched(finished_run, tmp_path):
-    run = tmp_path / "run"
-    shutil.copytree(finished_run, run)
+def test_finished_run_launched_again_is_left_untouched(copy_of_tiny_run):
+    run = copy_of_tiny_run
     results = {k: v for k, v in snapshot(run).items() if not k.startswith(".hydra")}
     proc = run_app(*TINY, f"hydra.run.dir={run}")
     assert proc.returncode == 0 and proc.stdout.startswith("done"), proc.stderr
@@ -152,11 +141,11 @@ def test_finished_run_launched_again_is_left_untouched(finished_run, tmp_path):
 RESULT_FILES = ["eval.csv", "eval_tasks.csv", "weights.pt", "predictions.csv", "support.csv"]
 
 
-def test_same_config_twice_gives_identical_bytes(finished_run, tmp_path):
+def test_same_config_twice_gives_identical_bytes(tiny_run, tmp_path):
     proc = run_app(*TINY, f"hydra.run.dir={tmp_path / 'again'}")
     assert proc.returncode == 0, proc.stderr
     for name in RESULT_FILES:
-        assert (tmp_path / "again" / name).read_bytes() == (finished_run / name).read_bytes(), name
+        assert (tmp_path / "again" / name).read_bytes() == (tiny_run / name).read_bytes(), name
 
 
 @pytest.mark.slow

@@ -17,17 +17,18 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
-from hydra import compose, initialize_config_dir
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.utils import setup_globals
 from omegaconf import OmegaConf
 
-from experiments import sweep  # importing it registers the folder-name resolver, as in the app
-from experiments.schema import register
+from experiments import (
+    CONF,
+    sweep,  # importing it registers the folder-name resolver, as in the app
+)
 from experiments.validate import validate
-
-from .apprun import env
-from .sweep_helpers import (
+from tests.helpers.app import env
+from tests.helpers.config import compose_config
+from tests.helpers.sweeps import (
     METRICS,
     check_done_job,
     check_summary,
@@ -38,9 +39,6 @@ from .sweep_helpers import (
     start,
     sweep_dirs,
 )
-
-CONF = Path(__file__).resolve().parents[1] / "conf"
-register()
 
 # What issue 3 asks each preset to sweep; every preset also sweeps seed over 0..4.
 EPS, KS = [0.03, 0.1, 0.3, 1.0], [1, 2, 4, 8, 16, 32]
@@ -55,9 +53,7 @@ STAMP = r"\d{4}-\d\d-\d\d_\d\d-\d\d-\d\d"
 
 
 def preset(name: str, *overrides: str):
-    with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
-        return compose("config", overrides=[f"sweep={name}", *overrides],
-                       return_hydra_config=True)
+    return compose_config(f"sweep={name}", *overrides, hydra=True)
 
 
 def swept(cfg) -> dict[str, list]:
@@ -69,7 +65,7 @@ def swept(cfg) -> dict[str, list]:
 
 # -- the presets --------------------------------------------------------------------------------
 def test_every_preset_is_tested():
-    names = {p.stem for p in (CONF / "sweep").glob("*.yaml")}
+    names = {p.stem for p in (CONF / "sweep").glob("*.yaml")}  # scale/ holds sizes only
     assert names == set(FACTORS) | {f"{n}_quick" for n in FACTORS}
 
 

@@ -13,56 +13,29 @@ import csv
 import itertools
 import json
 import math
+from functools import cache
 from pathlib import Path
 
 import numpy as np
 import yaml
+from omegaconf import OmegaConf
 
-BASE_CONFIG: dict = {  # the shape of conf/config.yaml as Hydra saves it (interpolations kept)
-    "task": {
-        "name": "reptile",
-        "amplitude": [0.1, 5.0],
-        "phase": [0.0, 2 * math.pi],
-        "x_range": [-5.0, 5.0],
-        "n_points": 50,
-        "grid": True,
-    },
-    "model": {"width": 64, "depth": 2, "activation": "tanh"},
-    "algo": {"name": "reptile"},
-    "eval": {
-        "n_tasks": 20,
-        "seed": 0,
-        "shots": 10,
-        "steps": 32,
-        "lr": "${inner_lr}",
-        "optimizer": "${inner_optimizer}",
-        "grid_points": 50,
-        "curve_tasks": 10,
-        "curve_ks": [0, 1, 8, 32],
-        "predict_tasks": 3,
-        "predict_ks": [0, 8, 16, 24, 32],
-        "predict_points": 50,
-    },
-    "seed": 0,
-    "device": "auto",
-    "threads": 1,
-    "compile": False,
-    "meta_step": 0.1,
-    "meta_step_final": 0.0,
-    "meta_batch": 5,
-    "meta_iters": 200,
-    "inner_steps": 5,
-    "inner_batch": 10,
-    "inner_lr": 0.02,
-    "inner_optimizer": "sgd",
-    "log_every": 50,
-    "checkpoint_every": 100,
-}
+from tests.helpers.config import compose_config
+
+# a small job's settings; every other key is conf/'s default, composed as the app composes it
+SMALL = ("eval.n_tasks=20", "eval.curve_tasks=10", "eval.predict_tasks=3",
+         "eval.predict_points=50", "meta_iters=200", "log_every=50", "checkpoint_every=100")
+
+
+@cache
+def base_config() -> dict:
+    """The config a run saves in .hydra/config.yaml (interpolations kept, as Hydra saves it)."""
+    return OmegaConf.to_container(compose_config(*SMALL), resolve=False)
 
 
 def config_for(overrides: dict | None = None) -> dict:
-    """BASE_CONFIG with dotted-key overrides applied ({"model.width": 40})."""
-    config = copy.deepcopy(BASE_CONFIG)
+    """base_config() with dotted-key overrides applied ({"model.width": 40})."""
+    config = copy.deepcopy(base_config())
     for key, value in (overrides or {}).items():
         node, *path = key.split(".")[::-1]
         target = config
@@ -210,9 +183,9 @@ def make_sweep(sweep_dir, grid: dict[str, list], seeds=(0, 1, 2),
     sweep_dir.mkdir(parents=True, exist_ok=True)
     task_overrides = [f"{key}={','.join(map(str, values))}" for key, values in grid.items()]
     task_overrides.append(f"seed={','.join(map(str, seeds))}")
-    multirun = {**BASE_CONFIG, "hydra": {"mode": "MULTIRUN", "overrides": {"task": task_overrides},
-                                                       "sweep": {"dir": str(sweep_dir),
-                                                   "subdir": "${hydra.job.num}"}}}
+    multirun = {**base_config(),
+                "hydra": {"mode": "MULTIRUN", "overrides": {"task": task_overrides},
+                          "sweep": {"dir": str(sweep_dir), "subdir": "${hydra.job.num}"}}}
     (sweep_dir / "multirun.yaml").write_text(yaml.safe_dump(multirun, sort_keys=False))
     combos = [dict(zip(grid, values, strict=True)) for values in itertools.product(*grid.values())]
     runs = []

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from .apprun import TINY, app_command, env
+from tests.helpers.app import TINY, app_command, env
 
 K = 8  # eval.steps of apprun.TINY: eval.csv must hold k = 0..K
 assert f"eval.steps={K}" in TINY

@@ -1,0 +1,23 @@
+"""Configs for tests, composed from conf/ as the app composes them (never copied)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from experiments import CONF, build
+from experiments.config import compose_config
+from reptile.meta import MetaConfig
+
+__all__ = ["compose_config", "group_options", "meta_config"]
+
+
+def group_options(group: str) -> list[str]:
+    """The options of a config group, e.g. group_options("sweep")."""
+    return sorted(p.relative_to(CONF / group).with_suffix("").as_posix()
+                  for p in (CONF / group).rglob("*.yaml"))
+
+
+def meta_config(*overrides: str, **changes) -> MetaConfig:
+    """The engine's MetaConfig of conf/'s defaults (and `overrides`), with `changes` applied:
+    meta_config(meta_batch=3)."""
+    return dataclasses.replace(build.meta_config(compose_config(*overrides)), **changes)
