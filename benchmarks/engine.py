@@ -18,13 +18,21 @@ import torch
 
 from reptile import reference
 from reptile.evaluate import adaptation_mse
-from reptile.meta import MetaConfig, Reptile, meta_step_at, task_stream
+from reptile.meta import Member, MetaConfig, Reptile, meta_step_at, task_stream
 from reptile.mlp import MLP
 from reptile.tasks import SineFamily, make_generator, make_heldout
 
 FAMILY = SineFamily()  # the Reptile protocol: 50-point grid
 NET = MLP(64, 2, "tanh")
 STEPS = 5  # inner steps per task: one epoch of 50 points in minibatches of 10
+MEMBER = Member(seed=0, meta_step=0.1, meta_step_final=0.0, inner_lr=0.02)  # the protocol's
+LR = torch.tensor([MEMBER.inner_lr])
+
+
+def config(meta_batch: int, meta_iters: int = 30_000) -> MetaConfig:
+    """The Reptile protocol's shared knobs at another meta-batch."""
+    return MetaConfig(meta_batch=meta_batch, meta_iters=meta_iters, inner_steps=STEPS,
+                      inner_batch=10, inner_optimizer="sgd", meta_optimizer="sgd")
 
 
 def emit(**row) -> dict:
@@ -42,8 +50,8 @@ def median_time(fn, repeats: int) -> float:
 
 
 def engine_train(meta_batch: int, iters: int, repeats: int, compile: bool) -> dict:
-    cfg = MetaConfig(meta_batch=meta_batch, meta_iters=10**9, inner_steps=STEPS)
-    learner = Reptile(NET, NET.init(make_generator(0, "init")), FAMILY, cfg, 0, compile=compile)
+    learner = Reptile(NET, NET.init(make_generator(0, "init"))[None], FAMILY,
+                      config(meta_batch, 10**9), [MEMBER], compile=compile)
     for _ in range(10 if not compile else 3):  # warm-up (and the compile)
         learner.step()
 
@@ -57,13 +65,12 @@ def engine_train(meta_batch: int, iters: int, repeats: int, compile: bool) -> di
 
 
 def reference_train(meta_batch: int, iters: int, repeats: int) -> dict:
-    cfg = MetaConfig(meta_batch=meta_batch, inner_steps=STEPS)
     model = reference.build_module(NET, NET.init(make_generator(0, "init")))
-    stream = task_stream(FAMILY, cfg, 0)
+    stream = task_stream(FAMILY, config(meta_batch), 0)
 
     def run():
         for it in range(iters):
-            reference.reptile_step(model, *stream(it), cfg.inner_lr, 0.1)
+            reference.reptile_step(model, *stream(it), MEMBER.inner_lr, 0.1)
 
     seconds = median_time(run, repeats)
     return emit(impl="reference", what="train", meta_batch=meta_batch,
@@ -73,7 +80,7 @@ def reference_train(meta_batch: int, iters: int, repeats: int) -> dict:
 def evaluation(ref_tasks: int, repeats: int) -> tuple[dict, dict]:
     phi = NET.init(make_generator(0, "init"))
     heldout = make_heldout(FAMILY, 1000, 10, 50, seed=0)
-    engine = median_time(lambda: adaptation_mse(NET, phi, heldout, 32, 0.02), repeats)
+    engine = median_time(lambda: adaptation_mse(NET, phi[None], heldout, 32, LR), repeats)
     part = heldout.subset(slice(0, ref_tasks))
     model = reference.build_module(NET, phi)
     ref = median_time(lambda: reference.adaptation_mse(
@@ -88,24 +95,24 @@ def evaluation(ref_tasks: int, repeats: int) -> tuple[dict, dict]:
 def protocol(seed: int) -> tuple[dict, dict]:
     """The Reptile protocol end to end (30,000 serial outer steps), engine vs reference; both
     meta-weights evaluated on the same 1000 held-out tasks, 10 shots, 32 steps."""
-    cfg = MetaConfig(meta_batch=1, meta_iters=30_000)
+    cfg, me = config(1), Member(seed, MEMBER.meta_step, MEMBER.meta_step_final, MEMBER.inner_lr)
     phi = NET.init(make_generator(seed, "init"))
     heldout = make_heldout(FAMILY, 1000, 10, 50, seed=0)
     rows = []
     t = time.perf_counter()
-    learner = Reptile(NET, phi.clone(), FAMILY, cfg, seed, compile=True)
+    learner = Reptile(NET, phi[None].clone(), FAMILY, cfg, [me], compile=True)
     for _ in range(cfg.meta_iters):
         learner.step()
-    rows.append(("engine-compiled", time.perf_counter() - t, learner.phi))
+    rows.append(("engine-compiled", time.perf_counter() - t, learner.phi[0]))
     t = time.perf_counter()
     model, stream = reference.build_module(NET, phi), task_stream(FAMILY, cfg, seed)
     for it in range(cfg.meta_iters):
-        eps = meta_step_at(it, cfg.meta_iters, cfg.meta_step, cfg.meta_step_final)
-        reference.reptile_step(model, *stream(it), cfg.inner_lr, eps)
+        eps = meta_step_at(it, cfg.meta_iters, me.meta_step, me.meta_step_final)
+        reference.reptile_step(model, *stream(it), me.inner_lr, eps)
     rows.append(("reference", time.perf_counter() - t, reference.flat_params(model)))
     out = []
     for impl, seconds, weights in rows:
-        mse = adaptation_mse(NET, weights, heldout, 32, 0.02)[:, 32]
+        mse = adaptation_mse(NET, weights[None], heldout, 32, LR)[0, :, 32]
         out.append(emit(impl=impl, what="protocol", meta_iters=cfg.meta_iters, seconds=seconds,
                         mse32_mean=mse.mean().item(), mse32_sem=(mse.std() / 1000**0.5).item(),
                         mse32_median=mse.median().item()))

@@ -7,7 +7,7 @@ import torch
 from omegaconf import DictConfig
 
 from reptile.algorithms import make_learner
-from reptile.meta import MetaConfig, MetaLearner
+from reptile.meta import Member, MetaConfig, MetaLearner
 from reptile.mlp import MLP
 from reptile.tasks import HeldOut, SineFamily, make_generator, make_heldout
 
@@ -34,17 +34,27 @@ def initial_weights(cfg: DictConfig, net: MLP) -> torch.Tensor:
 
 
 def meta_config(cfg: DictConfig) -> MetaConfig:
+    """The knobs a population's members share."""
     return MetaConfig(
-        meta_step=cfg.meta_step, meta_step_final=cfg.meta_step_final, meta_batch=cfg.meta_batch,
-        meta_iters=cfg.meta_iters, inner_steps=cfg.inner_steps, inner_batch=cfg.inner_batch,
-        inner_lr=cfg.inner_lr, inner_optimizer=cfg.inner_optimizer,
+        meta_batch=cfg.meta_batch, meta_iters=cfg.meta_iters, inner_steps=cfg.inner_steps,
+        inner_batch=cfg.inner_batch, inner_optimizer=cfg.inner_optimizer,
         meta_optimizer=cfg.algo.meta_optimizer,
     )
 
 
-def learner(cfg: DictConfig, net: MLP, phi0: torch.Tensor, where: torch.device) -> MetaLearner:
+def member(cfg: DictConfig) -> Member:
+    """The knobs of meta-training a member sets for itself."""
+    return Member(seed=cfg.seed, meta_step=cfg.meta_step, meta_step_final=cfg.meta_step_final,
+                  inner_lr=cfg.inner_lr)
+
+
+def learner(cfgs: list[DictConfig], net: MLP, phi0: torch.Tensor,
+            where: torch.device) -> MetaLearner:
+    """The learner of a population: cfgs share every key but the member keys
+    (schema.MEMBER_KEYS); phi0 [P, D] their initial weights."""
+    cfg = cfgs[0]
     return make_learner(cfg.algo.name, net, phi0.clone(), family(cfg), meta_config(cfg),
-                        cfg.seed, where, compile=cfg.compile)
+                        [member(c) for c in cfgs], where, compile=cfg.compile)
 
 
 def heldout(cfg: DictConfig, where: torch.device, shots: int | None = None) -> HeldOut:

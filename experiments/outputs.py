@@ -41,19 +41,22 @@ def task_table(heldout: HeldOut, mse: torch.Tensor) -> pd.DataFrame:
 
 
 def write_predictions(out: Path, net: MLP, weights: dict[str, torch.Tensor], tasks: HeldOut,
-                      x_range, points: int, ks: list[int], lr: float, optimizer: str) -> None:
-    """predictions.csv: each of `weights` ({"init": phi0, "meta": phi}) adapted to each task,
-    its prediction on `points` x over x_range after every k in ks; support.csv: the points."""
+                      x_range, points: int, ks: list[int], lr: torch.Tensor,
+                      optimizer: str) -> None:
+    """predictions.csv: each of `weights` ({"init": phi0, "meta": phi}, each [1, D]) adapted to
+    each task at step size lr [1], its prediction on `points` x over x_range after every k in
+    ks; support.csv: the points."""
     x = torch.linspace(*x_range, points).unsqueeze(-1)
     truth = sine(x.expand(len(tasks), -1, -1), tasks.amplitude.cpu(), tasks.phase.cpu())[..., 0]
+    phi = torch.cat(list(weights.values()))
+    pred = adapted_predictions(net, phi, tasks, ks, x, lr.expand(len(phi)), optimizer)
     frames = []
-    for name, phi in weights.items():
-        pred = adapted_predictions(net, phi, tasks, ks, x, lr, optimizer)  # [len(ks), N, G]
+    for w, name in enumerate(weights):  # pred [weights, len(ks), N, G]
         for i, k in enumerate(ks):
             for task in range(len(tasks)):
                 frames.append(pd.DataFrame({
                     "weights": name, "task": task, "k": k, "x": x[:, 0].numpy(),
-                    "y_true": truth[task].numpy(), "y_pred": pred[i, task].numpy(),
+                    "y_true": truth[task].numpy(), "y_pred": pred[w, i, task].numpy(),
                 }))
     rundir.write_csv(out / rundir.PREDICTIONS, pd.concat(frames, ignore_index=True))
     support = [
@@ -78,15 +81,17 @@ class Snapshots:
     def __init__(self, net: MLP, task: HeldOut, x_range, points: int, ks, lr: float,
                  optimizer: str):
         self.net, self.task, self.ks = net, task, list(ks)
-        self.lr, self.optimizer = lr, optimizer
+        self.lr = torch.tensor([lr], device=task.support_x.device)
+        self.optimizer = optimizer
         self.x = torch.linspace(*x_range, points).unsqueeze(-1)
         self.y_true = sine(self.x[None], task.amplitude.cpu(), task.phase.cpu())[0, :, 0]
         self.records: list[dict] = []  # {"iteration": i, "y_pred": [len(ks), G]}
 
     def take(self, iteration: int, phi: torch.Tensor) -> None:
+        """The fit of the weights phi [1, D] at this outer iteration."""
         pred = adapted_predictions(self.net, phi, self.task, self.ks, self.x, self.lr,
-                                   self.optimizer)
-        self.records.append({"iteration": iteration, "y_pred": pred[:, 0]})
+                                   self.optimizer)  # [1, len(ks), 1, G]
+        self.records.append({"iteration": iteration, "y_pred": pred[0, :, 0]})
 
     def write(self, out: Path) -> None:
         frames = [

@@ -33,10 +33,12 @@ def across(ok: Callable[[Any, Any], bool], allowed: str) -> Rule:
     return Rule(ok, allowed, across=True)
 
 
-def knob(default, doc: str, *rules: Rule, shown: str | None = None):
+def knob(default, doc: str, *rules: Rule, shown: str | None = None, member: bool = False):
     """A schema field: its default, its doc (conf/'s comment, README's table) and its rules.
-    `shown` is how README writes the default where the value itself reads badly (2 pi)."""
-    meta = {"doc": doc, "rules": rules, "shown": shown}
+    `shown` is how README writes the default where the value itself reads badly (2 pi).
+    `member`: the key changes no shape of the computation, so jobs that differ only in such keys
+    train together as one population (hydra/launcher=population)."""
+    meta = {"doc": doc, "rules": rules, "shown": shown, "member": member}
     if isinstance(default, list):
         return field(default_factory=lambda: list(default), metadata=meta)
     return field(default=default, metadata=meta)
@@ -96,7 +98,8 @@ class ModelSchema:
     init: str = knob("uniform", "uniform: PyTorch's nn.Linear default / normal: w ~ N(0, "
                      "init_std^2) truncated at 2 std, zero biases (the MAML reference code's)",
                      one_of(INITS))
-    init_std: float = knob(0.01, "standard deviation of init=normal", positive())
+    init_std: float = knob(0.01, "standard deviation of init=normal", positive(),
+                           member=True)
 
 
 @dataclass
@@ -112,13 +115,13 @@ class EvalSchema:
     n_tasks: int = knob(1000, "held-out tasks (fixed for the run, drawn from their own seed "
                         "stream)", at_least(1))
     seed: int = knob(0, "held-out seed; independent of the training seed, so every job of a "
-                     "sweep sees the same tasks", at_least(0))
+                     "sweep sees the same tasks", at_least(0), member=True)
     shots: int = knob(10, "K, support points per held-out task (the Reptile figure uses 10)",
                       fits_grid("an integer >= 1"))
     steps: int = knob(32, "adaptation steps; MSE is recorded after every k = 0..steps",
                       at_least(1))
     lr: float = knob("${inner_lr}", "adaptation step size (defaults to the inner step size)",
-                     positive())
+                     positive(), member=True)
     optimizer: str = knob("${inner_optimizer}", "sgd / adam", one_of(OPTIMIZERS))
     grid_points: int = knob(50, "points of the dense grid over task.x_range on which the MSE "
                             "is measured", at_least(2))
@@ -150,7 +153,7 @@ class Schema:
     algo: AlgoSchema = field(default_factory=AlgoSchema)
     eval: EvalSchema = field(default_factory=EvalSchema)
     seed: int = knob(0, "training seed: initial weights and the training task stream",
-                     at_least(0))
+                     at_least(0), member=True)
     device: str = knob("auto", "cpu / cuda / auto (cuda when available)", one_of(DEVICES))
     threads: int = knob(1, "torch CPU threads; 1 is fastest for these tiny matmuls and gives "
                         "sweeps one core per job; 0 = torch's default",
@@ -159,18 +162,19 @@ class Schema:
                          "disk), then several times faster at small meta_batch")
     meta_step: float = knob(0.1, "eps, the meta step size at iteration 0: phi moves this "
                             "fraction of the way to mean(W)",
-                            Rule(lambda v, c: 0 < v <= 1, "a number in (0, 1]"))
+                            Rule(lambda v, c: 0 < v <= 1, "a number in (0, 1]"), member=True)
     meta_step_final: float = knob(0.0, "eps at the last iteration; annealed linearly from "
                                   "meta_step (the paper anneals to 0)",
                                   across(lambda v, c: 0 <= v <= c.meta_step,
-                                       "a number in [0, meta_step] ({c.meta_step})"))
+                                       "a number in [0, meta_step] ({c.meta_step})"),
+                                  member=True)
     meta_batch: int = knob(5, "n, tasks per outer iteration (1 = serial Reptile)", at_least(1))
     meta_iters: int = knob(10000, "outer iterations", at_least(1))
     inner_steps: int = knob(5, "k, inner SGD steps per task per outer iteration", at_least(1))
     inner_batch: int = knob(10, "m, points per inner minibatch (<= task.n_points)",
                             across(lambda v, c: 1 <= v <= c.task.n_points,
                                  "an integer in [1, task.n_points] ([1, {c.task.n_points}])"))
-    inner_lr: float = knob(0.02, "alpha, inner step size", positive())
+    inner_lr: float = knob(0.02, "alpha, inner step size", positive(), member=True)
     inner_optimizer: str = knob(
         "sgd", "sgd / adam (Adam with beta1 = 0, fresh state per task)", one_of(OPTIMIZERS),
         # second-order MAML differentiates through plain SGD inner steps only
@@ -190,6 +194,9 @@ def knobs(schema: type = Schema, prefix: str = "") -> list[tuple[str, dataclasse
         else:
             top.append((prefix + f.name, f))
     return top + groups
+
+
+MEMBER_KEYS = tuple(key for key, f in knobs() if f.metadata["member"])
 
 
 def default_text(f: dataclasses.Field) -> str:

@@ -42,7 +42,9 @@ def run_sharpness(run: Path, steps: int, iters: int) -> tuple[pd.DataFrame, floa
         held = make_heldout(build.family(cfg), e.n_tasks, shots, e.grid_points, e.seed)
         x, y = held.support_x.double(), held.support_y.double()
         gen = torch.Generator().manual_seed(shots)  # the power iterations' start
-        for step, W in trajectory(net, copies(phi, len(held)), x, y, steps, e.lr, e.optimizer):
+        lr = torch.full((len(held),), e.lr, dtype=phi.dtype)
+        for step, W in trajectory(net, copies(phi[None], len(held)), x, y, steps, lr,
+                                  e.optimizer):
             lam = top_eigenvalue(net, W, x, y, iters, gen)
             rows += [{"shots": shots, "task": i, "step": step, "top_eigenvalue": v}
                      for i, v in enumerate(lam.tolist())]

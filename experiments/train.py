@@ -21,49 +21,74 @@ from .validate import ConfigError, validate
 register()
 
 
-@hydra.main(version_base="1.3", config_path="../conf", config_name="config")
-def main(cfg: DictConfig) -> float | None:
+def train_job(cfg: DictConfig) -> float | None:
+    """Hydra's task function: one job, its run directory at hydra.runtime.output_dir."""
     out = Path(HydraConfig.get().runtime.output_dir)
-    single = HydraConfig.get().mode == RunMode.RUN
-    if single:
-        return train(cfg, out, single)
-    # in a sweep a failed job is recorded and the others go on; a folder holding another
-    # config's run means the sweep itself is wrong and stops it
-    from .writer import RunDirError
-
-    with sweep.job_guard(cfg, out, propagate=(RunDirError,)):
-        return train(cfg, out, single)
-
-
-def train(cfg: DictConfig, out: Path, single: bool) -> float | None:
-    try:
-        validate(cfg)
-    except ConfigError as exc:
-        if single:
+    if HydraConfig.get().mode == RunMode.RUN:
+        try:
+            prepare(cfg)
+        except ConfigError as exc:
             _remove_if_fresh(out)
             print(f"error: {exc}", file=sys.stderr)
             sys.exit(2)
-        raise
-    import torch  # after validation: a refused config answers in a second
+        from .trainer import train
+        from .writer import RunDirError
 
-    from .trainer import Trainer
+        try:
+            (info,) = train([cfg], [out])
+        except RunDirError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            sys.exit(2)
+        return finish_line(info, out)
+    # in a sweep a failed job is recorded and the others go on; a folder holding another
+    # config's run means the sweep itself is wrong and stops it
+    from .trainer import train
     from .writer import RunDirError
+
+    with sweep.job_guard(cfg, out, propagate=(RunDirError,)):
+        prepare(cfg)
+        (info,) = train([cfg], [out])
+        return finish_line(info, out)
+
+
+def prepare(cfg: DictConfig) -> None:
+    """Validates the config (ConfigError) and sets torch's threads."""
+    validate(cfg)
+    import torch  # after validation: a refused config answers in a second
 
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
-    try:
-        info = Trainer(cfg, out).run()
-    except RunDirError as exc:
-        if single:
-            print(f"error: {exc}", file=sys.stderr)
-            sys.exit(2)
-        raise
+
+
+def finish_line(info: dict, out: Path) -> float | None:
+    """Prints the job's closing line; returns its held-out MSE (None if it has none)."""
     metrics = info.get("metrics") or {}
     print(f"{info['status']}: {out}" + (
         f"  held-out MSE after {metrics['eval_steps']} steps: {metrics['mse_mean']:.4f} mean, "
         f"{metrics['mse_median']:.4f} median" if metrics else f"  ({info['error']})"
     ))
     return metrics.get("mse_mean")
+
+
+class _Population:
+    """How hydra/launcher=population batches this app's jobs (experiments/population.py,
+    imported when the launcher asks)."""
+
+    @staticmethod
+    def plan(job_overrides):
+        from .population import plan
+
+        return plan(job_overrides)
+
+    @staticmethod
+    def run(jobs):
+        from .population import run
+
+        return run(jobs)
+
+
+train_job.population = _Population
+main = hydra.main(version_base="1.3", config_path="../conf", config_name="config")(train_job)
 
 
 def _remove_if_fresh(out: Path) -> None:

@@ -1,141 +1,223 @@
-"""One job: a validated config in, a complete run directory out (docs/run-directory.md).
+"""Training a population: jobs that share every key but the member keys (schema.MEMBER_KEYS)
+meta-train as one batched computation, and each writes exactly the run directory it would
+write alone (docs/run-directory.md). A single job is a population of one.
 
-    resume or start -> meta-train (learning curve, checkpoints) -> evaluate -> final files
+    resume or start -> meta-train (learning curves, checkpoints) -> evaluate -> final files
 
-A non-finite loss or weight stops the job at once and records it as diverged; any other
-exception is recorded as failed and re-raised.
+A member whose loss or weights turn non-finite is recorded as diverged at that iteration and
+leaves the population; the others go on. Members resumed at different iterations train as
+separate populations, one after the other.
 """
 
 from __future__ import annotations
 
 import math
 import time
+from itertools import groupby
 from pathlib import Path
 
 import torch
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 from tqdm import tqdm
 
 import rundir
 from reptile.evaluate import adaptation_mse, per_k_stats, signal_power
+from reptile.tasks import HeldOut
 from rundir.quicklook import draw_fit_figure
 
 from . import build, outputs
-from .writer import RunWriter
+from .job import Job
+from .schema import MEMBER_KEYS
 
 
-class Trainer:
-    def __init__(self, cfg: DictConfig, out: Path):
-        self.cfg, self.out = cfg, out
+def shape_key(cfg: DictConfig) -> tuple:
+    """What members of one population must share: every key but the member keys."""
+    from omegaconf import OmegaConf
+
+    flat = rundir.flatten(OmegaConf.to_container(cfg, resolve=False))
+    return tuple(sorted((k, v) for k, v in flat.items() if k not in MEMBER_KEYS))
+
+
+class Population:
+    """Trains jobs (cfg, run directory) that share shape_key; run() returns their run.json."""
+
+    def __init__(self, cfgs: list[DictConfig], outs: list[Path]):
+        if len({shape_key(c) for c in cfgs}) != 1:
+            raise ValueError("a population's jobs must differ only in " + ", ".join(MEMBER_KEYS))
+        cfg = self.cfg = cfgs[0]
         self.device = build.device(cfg.device)
         self.net = build.network(cfg)
-        self.phi0 = build.initial_weights(cfg, self.net)
-        self.learner = build.learner(cfg, self.net, self.phi0, self.device)
-        self.heldout = build.heldout(cfg, self.device)
-        self.writer = RunWriter(out, OmegaConf.to_container(cfg, resolve=True), str(self.device))
+        self.jobs = [Job(c, out, str(self.device)) for c, out in zip(cfgs, outs)]
+        # the held-out sets: one per eval.seed (usually all members share one)
+        self.heldout = {c.eval.seed: build.heldout(c, self.device) for c in cfgs}
         e = cfg.eval
-        self.snapshots = outputs.Snapshots(
-            self.net, self.heldout.subset(slice(0, 1)), cfg.task.x_range, e.predict_points,
-            e.predict_ks, e.lr, e.optimizer,
-        ) if e.snapshot_every else None
-        # what a checkpoint carries besides the learner: the curve so far, the loss window
-        self.curve: list[dict] = []
-        self.window = [0.0, 0]  # sum and count of training losses since the last curve point
-        self.seconds = 0.0  # wall time of earlier attempts
+        for job in self.jobs:
+            if e.snapshot_every:
+                task0 = self.heldout[job.cfg.eval.seed].subset(slice(0, 1))
+                job.snapshots = outputs.Snapshots(self.net, task0, cfg.task.x_range,
+                                                  e.predict_points, e.predict_ks,
+                                                  job.cfg.eval.lr, e.optimizer)
 
-    def elapsed(self) -> float:
-        return self.seconds + time.perf_counter() - self.t0
+    # -- the whole population -----------------------------------------------------------------
+    def run(self) -> list[dict]:
+        """Trains and evaluates every job that has not ended (resuming those with a
+        checkpoint); returns each job's run.json, in order."""
+        kinds = [job.resume() for job in self.jobs]
+        pending = [job for job, kind in zip(self.jobs, kinds) if kind != "ended"]
+        pending.sort(key=lambda job: job.iteration)
+        for _, same in groupby(pending, key=lambda job: job.iteration):
+            self._train(list(same))
+        return [rundir.read_run_json(job.out) for job in self.jobs]
 
-    def record(self, status: str, error: str | None = None, metrics: dict | None = None) -> None:
-        self.writer.record(status, self.learner.iteration, self.elapsed(), error, metrics)
+    def _phi0(self, jobs: list[Job]) -> torch.Tensor:
+        return torch.stack([build.initial_weights(job.cfg, self.net) for job in jobs])
 
-    # -- resuming ---------------------------------------------------------------------------
-    def resume(self) -> bool:
-        """Loads the checkpoint if there is one; True when the job has already ended."""
-        kind, state = self.writer.load_checkpoint()
-        if kind == "resume":
-            self.learner.load_state_dict(state["learner"])
-            self.curve, self.window, self.seconds = state["curve"], state["window"], \
-                state["seconds"]
-            if self.snapshots:
-                self.snapshots.records = state["snapshots"]
-        return kind == "ended"
+    def _eval_lr(self, jobs: list[Job]) -> torch.Tensor:
+        return torch.tensor([job.cfg.eval.lr for job in jobs], device=self.device)
 
-    def checkpoint(self) -> None:
-        self.writer.save_checkpoint({
-            "learner": self.learner.state_dict(), "curve": self.curve, "window": self.window,
-            "seconds": self.elapsed(),
-            "snapshots": self.snapshots.records if self.snapshots else [],
-        })
-        rundir.write_csv(self.out / rundir.CURVE, self.curve)
-        if self.snapshots:
-            self.snapshots.write(self.out)
-        self.record("running")
+    def _train(self, jobs: list[Job]) -> None:
+        """Trains jobs that start (or resume) at the same iteration as one population."""
+        learner = build.learner([job.cfg for job in jobs], self.net, self._phi0(jobs),
+                                self.device)
+        if jobs[0].learner_state is not None:
+            learner.load_member_states([job.learner_state for job in jobs])
+        t0 = time.perf_counter()
+        elapsed = lambda: time.perf_counter() - t0  # noqa: E731
+        for job in jobs:
+            job.record("running", learner.iteration, elapsed())
+        try:
+            alive = self._meta_train(learner, jobs, elapsed)
+            if alive:
+                self._finish(learner, alive, elapsed)
+        except Exception as exc:
+            error = f"{type(exc).__name__}: {exc}".splitlines()[0]
+            for job in jobs:
+                if not job.ended:
+                    job.record("failed", learner.iteration, elapsed(), error)
+            raise
 
-    # -- training ---------------------------------------------------------------------------
-    def log_curve(self, meta_step: float) -> None:
-        e = self.cfg.eval
-        subset = self.heldout.subset(slice(0, e.curve_tasks))
-        mse = adaptation_mse(self.net, self.learner.phi, subset, max(e.curve_ks), e.lr, e.optimizer)
-        loss = self.window[0] / self.window[1] if self.window[1] else float("nan")
-        for k in e.curve_ks:
-            self.curve.append({
-                "iteration": self.learner.iteration, "meta_step": meta_step, "train_loss": loss,
-                "seconds": round(self.elapsed(), 3), "k": k,
-                "mse_mean": mse[:, k].mean().item(), "mse_median": mse[:, k].median().item(),
-            })
-        self.window = [0.0, 0]
-
-    def train(self) -> str | None:
-        """Runs the remaining outer iterations; returns an error line if training diverged."""
-        cfg, learner = self.cfg, self.learner
+    def _meta_train(self, learner, jobs: list[Job], elapsed) -> list[Job]:
+        """The remaining outer iterations; returns the jobs that did not diverge."""
+        cfg = self.cfg
         if learner.iteration == 0:
-            self.log_curve(learner.meta_step())
-            if self.snapshots:
-                self.snapshots.take(0, learner.phi)
-        bar = tqdm(total=cfg.meta_iters, initial=learner.iteration, desc="meta-train",
-                   unit="it", dynamic_ncols=True, disable=None)
+            self._log_curve(learner, jobs, learner.meta_step(), elapsed)
+            self._snapshot(learner, jobs)
+        bar = tqdm(total=cfg.meta_iters, initial=learner.iteration, unit="it",
+                   desc="meta-train" + (f" x{len(jobs)}" if len(jobs) > 1 else ""),
+                   dynamic_ncols=True, disable=None)
         with bar:
-            while learner.iteration < cfg.meta_iters:
+            while learner.iteration < cfg.meta_iters and jobs:
                 eps = learner.meta_step()
-                loss = learner.step().item()
-                if not math.isfinite(loss):
-                    return f"non-finite training loss ({loss}) at iteration {learner.iteration}"
-                self.window[0] += loss
-                self.window[1] += 1
+                losses = learner.step().tolist()
+                diverged = [p for p, loss in enumerate(losses) if not math.isfinite(loss)]
+                for p, loss in enumerate(losses):
+                    jobs[p].add_loss(loss)
+                if diverged:
+                    jobs = self._drop(learner, jobs, diverged, elapsed, [
+                        f"non-finite training loss ({losses[p]}) at iteration "
+                        f"{learner.iteration}" for p in diverged])
+                    eps = eps[[p for p in range(len(losses)) if p not in diverged]]
                 it = learner.iteration
-                if it % cfg.log_every == 0 or it == cfg.meta_iters:
-                    self.log_curve(eps)
-                    bar.set_postfix(loss=f"{self.curve[-1]['train_loss']:.4f}",
-                                    mse=f"{self.curve[-1]['mse_mean']:.3f}")
-                if self.snapshots and it % cfg.eval.snapshot_every == 0:
-                    self.snapshots.take(it, learner.phi)
+                if jobs and (it % cfg.log_every == 0 or it == cfg.meta_iters):
+                    self._log_curve(learner, jobs, eps, elapsed)
+                    bar.set_postfix(loss=f"{jobs[0].curve[-1]['train_loss']:.4f}",
+                                    mse=f"{jobs[0].curve[-1]['mse_mean']:.3f}")
+                if cfg.eval.snapshot_every and it % cfg.eval.snapshot_every == 0:
+                    self._snapshot(learner, jobs)
                 if cfg.checkpoint_every and it % cfg.checkpoint_every == 0:
-                    self.checkpoint()
+                    for p, job in enumerate(jobs):
+                        job.checkpoint(learner.member_state(p), elapsed())
                 bar.update(1)
-        if not bool(torch.isfinite(learner.phi).all()):
-            return f"non-finite meta-weights at iteration {learner.iteration}"
-        return None
+        bad = [p for p in range(len(jobs)) if not bool(torch.isfinite(learner.phi[p]).all())]
+        if bad:
+            jobs = self._drop(learner, jobs, bad, elapsed, [
+                f"non-finite meta-weights at iteration {learner.iteration}" for _ in bad])
+        return jobs
 
-    # -- evaluation and the final files -----------------------------------------------------
-    def evaluate(self) -> dict:
-        """The final evaluation's files; returns run.json's metrics."""
-        cfg, e, phi = self.cfg, self.cfg.eval, self.learner.phi
-        mse = adaptation_mse(self.net, phi, self.heldout, e.steps, e.lr, e.optimizer)
-        rows = outputs.write_evaluation(self.out, self.heldout, mse)
-        # the same adaptation from the untrained initial weights: what meta-training bought
-        phi0 = self.phi0.to(self.device)
-        init = per_k_stats(adaptation_mse(self.net, phi0, self.heldout, e.steps, e.lr,
-                                          e.optimizer), signal_power(self.heldout))
-        rundir.write_csv(self.out / rundir.EVAL_INIT, init)
+    def _drop(self, learner, jobs: list[Job], members: list[int], elapsed,
+              errors: list[str]) -> list[Job]:
+        """Records members as diverged (their checkpoint holds the state that diverged, so a
+        relaunch sees they have ended) and removes them from the population."""
+        for p, error in zip(members, errors):
+            jobs[p].checkpoint(learner.member_state(p), elapsed())
+            jobs[p].record("diverged", learner.iteration, elapsed(), error)
+            jobs[p].ended = True
+        keep = [p for p in range(len(jobs)) if p not in members]
+        if keep:
+            learner.select(keep)
+        return [jobs[p] for p in keep]
+
+    # -- evaluation ---------------------------------------------------------------------------
+    def _mse(self, phi: torch.Tensor, jobs: list[Job], lr: torch.Tensor, steps: int,
+             tasks: slice | None = None) -> torch.Tensor:
+        """adaptation_mse of phi [P, D] (one row per job, or per job twice), each row on its
+        job's held-out tasks (`tasks` of them): [P, N, steps + 1]."""
+        seeds = [job.cfg.eval.seed for job in jobs] * (len(phi) // len(jobs))
+        out = [None] * len(phi)
+        for seed in dict.fromkeys(seeds):
+            rows = [i for i, s in enumerate(seeds) if s == seed]
+            heldout = self.heldout[seed].subset(tasks) if tasks else self.heldout[seed]
+            mse = adaptation_mse(self.net, phi[rows], heldout, steps, lr[rows],
+                                 self.cfg.eval.optimizer)
+            for i, row in zip(rows, mse):
+                out[i] = row
+        return torch.stack(out)
+
+    def _log_curve(self, learner, jobs: list[Job], eps: torch.Tensor, elapsed) -> None:
+        e = self.cfg.eval
+        mse = self._mse(learner.phi, jobs, self._eval_lr(jobs), max(e.curve_ks),
+                        slice(0, e.curve_tasks))
+        for job, m, meta_step in zip(jobs, mse, eps.tolist()):
+            job.log_curve(learner.iteration, meta_step, m, elapsed())
+
+    def _snapshot(self, learner, jobs: list[Job]) -> None:
+        for p, job in enumerate(jobs):
+            if job.snapshots:
+                job.snapshots.take(learner.iteration, learner.phi[p : p + 1])
+
+    def _finish(self, learner, jobs: list[Job], elapsed) -> None:
+        """The final evaluation of every job's meta-weights and, in the same batched call,
+        its initial weights; then each job's final files."""
+        e, P = self.cfg.eval, len(jobs)
+        phi, phi0 = learner.phi, self._phi0(jobs).to(self.device)
+        lr = self._eval_lr(jobs)
+        both = self._mse(torch.cat([phi, phi0]), jobs, torch.cat([lr, lr]), e.steps)
+        extra = {shots: adaptation_mse(self.net, phi, build.heldout(self.cfg, self.device,
+                                                                    shots), e.steps, lr,
+                                       e.optimizer)
+                 for shots in e.extra_shots} if len({j.cfg.eval.seed for j in jobs}) == 1 \
+            else None
+        for p, job in enumerate(jobs):
+            metrics = self._write_evaluation(job, both[p], both[P + p], phi[p : p + 1],
+                                             phi0[p : p + 1], extra, p)
+            outputs.save_weights(job.out, phi[p], {"width": self.cfg.model.width,
+                                                   "depth": self.cfg.model.depth,
+                                                   "activation": self.cfg.model.activation})
+            rundir.write_csv(job.out / rundir.CURVE, job.curve)
+            job.checkpoint(learner.member_state(p), elapsed())
+            draw_fit_figure(job.out)
+            job.record("done", learner.iteration, elapsed(), metrics=metrics)
+            job.ended = True
+
+    def _write_evaluation(self, job: Job, mse: torch.Tensor, mse0: torch.Tensor,
+                          phi: torch.Tensor, phi0: torch.Tensor, extra: dict | None,
+                          p: int) -> dict:
+        """eval*.csv, predictions.csv, support.csv of one job; returns run.json's metrics."""
+        e = job.cfg.eval
+        heldout: HeldOut = self.heldout[e.seed]
+        rows = outputs.write_evaluation(job.out, heldout, mse)
+        init = per_k_stats(mse0, signal_power(heldout))
+        rundir.write_csv(job.out / rundir.EVAL_INIT, init)
+        lr = torch.tensor([e.lr], device=self.device)
         for shots in e.extra_shots:  # the same tasks with other numbers of support points
-            heldout = build.heldout(cfg, self.device, shots)
-            mse_k = adaptation_mse(self.net, phi, heldout, e.steps, e.lr, e.optimizer)
-            outputs.write_evaluation(self.out, heldout, mse_k, shots)
+            tasks = build.heldout(job.cfg, self.device, shots)
+            mse_k = extra[shots][p] if extra else adaptation_mse(
+                self.net, phi, tasks, e.steps, lr, e.optimizer)[0]
+            outputs.write_evaluation(job.out, tasks, mse_k, shots)
         outputs.write_predictions(
-            self.out, self.net, {"init": phi0, "meta": phi},
-            self.heldout.subset(slice(0, e.predict_tasks)), cfg.task.x_range, e.predict_points,
-            list(e.predict_ks), e.lr, e.optimizer)
+            job.out, self.net, {"init": phi0, "meta": phi}, heldout.subset(
+                slice(0, e.predict_tasks)), job.cfg.task.x_range, e.predict_points,
+            list(e.predict_ks), lr, e.optimizer)
         final = rows[-1]
         return {
             "eval_steps": e.steps, "mse_k0_mean": rows[0]["mse_mean"],
@@ -145,28 +227,14 @@ class Trainer:
             "init_mse_mean": init[-1]["mse_mean"], "init_mse_sem": init[-1]["mse_sem"],
         }
 
-    # -- the whole job ----------------------------------------------------------------------
-    def run(self) -> dict:
-        """Trains and evaluates (or resumes, or leaves an ended job alone); returns run.json."""
-        self.t0 = time.perf_counter()
-        if self.resume():
-            return rundir.read_run_json(self.out)
-        self.record("running")
-        try:
-            error = self.train()
-            if error is not None:
-                self.checkpoint()  # the state that diverged: a relaunch sees the job has ended
-                self.record("diverged", error)
-                return rundir.read_run_json(self.out)
-            metrics = self.evaluate()
-            m = self.cfg.model
-            outputs.save_weights(self.out, self.learner.phi,
-                                 {"width": m.width, "depth": m.depth, "activation": m.activation})
-            rundir.write_csv(self.out / rundir.CURVE, self.curve)
-            self.checkpoint()
-            draw_fit_figure(self.out)
-            self.record("done", metrics=metrics)
-        except Exception as exc:
-            self.record("failed", f"{type(exc).__name__}: {exc}".splitlines()[0])
-            raise
-        return rundir.read_run_json(self.out)
+
+def train(cfgs: list[DictConfig], outs: list[Path]) -> list[dict]:
+    """Trains jobs as populations: those sharing shape_key together; returns run.json each."""
+    order = sorted(range(len(cfgs)), key=lambda i: shape_key(cfgs[i]))
+    infos: dict[int, dict] = {}
+    for _, same in groupby(order, key=lambda i: shape_key(cfgs[i])):
+        same = list(same)
+        for i, info in zip(same, Population([cfgs[i] for i in same],
+                                            [outs[i] for i in same]).run()):
+            infos[i] = info
+    return [infos[i] for i in range(len(cfgs))]

@@ -17,7 +17,7 @@ LEARNERS: dict[str, type[MetaLearner]] = {
 
 
 def make_learner(name: str, *args, **kwargs) -> MetaLearner:
-    """LEARNERS[name](net, phi, family, cfg, seed, device, compile)."""
+    """LEARNERS[name](net, phi, family, cfg, members, device, compile)."""
     if name not in LEARNERS:
         raise ValueError(f"unknown algorithm {name!r}; one of {', '.join(LEARNERS)}")
     return LEARNERS[name](*args, **kwargs)

@@ -1,4 +1,8 @@
-"""Evaluation: adapt copies of the meta-weights to held-out tasks, MSE after k = 0..K steps."""
+"""Evaluation: adapt copies of the meta-weights to held-out tasks, MSE after k = 0..K steps.
+
+A population's members (phi [P, D], each with its own step size lr [P]) are evaluated on the
+same held-out tasks in one batched computation: rows are (member, task) pairs, member-major.
+"""
 
 from __future__ import annotations
 
@@ -6,46 +10,57 @@ import torch
 
 from .inner import trajectory
 from .mlp import MLP, mse
-from .params import copies
 from .tasks import HeldOut
+
+
+def _pairs(members: int, tasks: int, chunk: int):
+    """(member index, task index) tensors of each chunk of the member-major (member, task) rows."""
+    for start in range(0, members * tasks, chunk):
+        rows = torch.arange(start, min(start + chunk, members * tasks))
+        yield rows // tasks, rows % tasks
 
 
 @torch.no_grad()
 def adaptation_mse(
-    net: MLP, phi: torch.Tensor, heldout: HeldOut, steps: int, lr: float,
+    net: MLP, phi: torch.Tensor, heldout: HeldOut, steps: int, lr: torch.Tensor,
     optimizer: str = "sgd", chunk: int = 100,
 ) -> torch.Tensor:
     """MSE on the dense grid of every held-out task after k = 0..steps full-batch steps on its
-    support points: float64 [N, steps + 1]. Tasks go in chunks: a thousand at once is slower,
-    their activations fall out of cache."""
+    support points, for each member of phi [P, D] at its step size lr [P]: float64
+    [P, N, steps + 1]. Rows go in chunks: a thousand at once is slower, their activations fall
+    out of cache."""
     out = []
-    for start in range(0, len(heldout), chunk):
-        part = heldout.subset(slice(start, start + chunk))
-        W = copies(phi, len(part))
+    for m, t in _pairs(len(phi), len(heldout), chunk):
+        part = heldout.subset(t.to(heldout.support_x.device))
+        m = m.to(phi.device)
         curve = [
             mse(net.forward(Wk, part.grid_x), part.grid_y)
-            for _, Wk in trajectory(net, W, part.support_x, part.support_y, steps, lr, optimizer)
+            for _, Wk in trajectory(net, phi[m], part.support_x, part.support_y, steps, lr[m],
+                                    optimizer)
         ]
         out.append(torch.stack(curve, -1).double().cpu())
-    return torch.cat(out)
+    return torch.cat(out).unflatten(0, (len(phi), len(heldout)))
 
 
 @torch.no_grad()
 def adapted_predictions(
-    net: MLP, phi: torch.Tensor, heldout: HeldOut, ks: list[int], x: torch.Tensor, lr: float,
-    optimizer: str = "sgd",
+    net: MLP, phi: torch.Tensor, heldout: HeldOut, ks: list[int], x: torch.Tensor,
+    lr: torch.Tensor, optimizer: str = "sgd",
 ) -> torch.Tensor:
-    """Predictions on x [G, 1] after each k in ks: [len(ks), N, G] for the N given tasks."""
-    xs = x.to(heldout.support_x.device).expand(len(heldout), -1, -1)
-    W = copies(phi, len(heldout))
+    """Predictions on x [G, 1] after each k in ks, for each member of phi [P, D] on each of the
+    N given tasks: [P, len(ks), N, G]."""
+    members, n = len(phi), len(heldout)
+    m = torch.arange(members, device=phi.device).repeat_interleave(n)
+    t = torch.arange(n, device=heldout.support_x.device).repeat(members)
+    part = heldout.subset(t)
+    xs = x.to(part.support_x.device).expand(len(part), -1, -1)
     preds = {
         k: net.forward(Wk, xs)[..., 0]
-        for k, Wk in trajectory(
-            net, W, heldout.support_x, heldout.support_y, max(ks), lr, optimizer
-        )
+        for k, Wk in trajectory(net, phi[m], part.support_x, part.support_y, max(ks), lr[m],
+                                optimizer)
         if k in ks
     }
-    return torch.stack([preds[k] for k in ks]).cpu()
+    return torch.stack([preds[k] for k in ks]).unflatten(1, (members, n)).movedim(1, 0).cpu()
 
 
 BLOWUP_FACTOR = 10.0

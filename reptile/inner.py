@@ -1,4 +1,8 @@
-"""The inner loop: k optimiser steps from the current initialisation, batched over tasks."""
+"""The inner loop: k optimiser steps from the current initialisation, batched over tasks.
+
+Every row of W [N, D] is an independent network with its own step size lr [N] (a population's
+members may differ in it): the step size is a tensor, so one compiled graph serves every value.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,11 @@ from .mlp import MLP
 from .names import OPTIMIZERS
 
 
+def _rows(lr: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    """lr [N] shaped to broadcast over a parameter [N, ...]."""
+    return lr.view(-1, *([1] * (like.dim() - 1)))
+
+
 class InnerOptimizer:
     """Plain SGD, or Adam with beta1 = 0 (the Reptile paper's inner optimiser for few-shot
     classification): a per-weight step size from a running mean of squared gradients.
@@ -20,7 +29,7 @@ class InnerOptimizer:
     adapted before it.
     """
 
-    def __init__(self, kind: str, lr: float, beta2: float = 0.999, eps: float = 1e-8):
+    def __init__(self, kind: str, lr: torch.Tensor, beta2: float = 0.999, eps: float = 1e-8):
         if kind not in OPTIMIZERS:
             raise ValueError(f"inner optimizer must be one of {OPTIMIZERS}, got {kind!r}")
         self.kind, self.lr, self.beta2, self.eps = kind, lr, beta2, eps
@@ -28,8 +37,9 @@ class InnerOptimizer:
         self.v: list[torch.Tensor] | None = None
 
     def step(self, params: list[torch.Tensor], grads: list[torch.Tensor]) -> None:
+        lrs = [_rows(self.lr, p) for p in params]
         if self.kind == "sgd":
-            torch._foreach_add_(params, grads, alpha=-self.lr)
+            torch._foreach_addcmul_(params, grads, lrs, value=-1)
             return
         self.t += 1
         if self.v is None:
@@ -38,15 +48,16 @@ class InnerOptimizer:
         torch._foreach_addcmul_(self.v, grads, grads, value=1 - self.beta2)
         denom = torch._foreach_sqrt(torch._foreach_div(self.v, 1 - self.beta2**self.t))
         torch._foreach_add_(denom, self.eps)
-        torch._foreach_addcdiv_(params, grads, denom, value=-self.lr)
+        torch._foreach_addcdiv_(params, torch._foreach_mul(grads, lrs), denom, value=-1)
 
 
 def adapt(
-    net: MLP, W: torch.Tensor, xb: torch.Tensor, yb: torch.Tensor, lr: float,
+    net: MLP, W: torch.Tensor, xb: torch.Tensor, yb: torch.Tensor, lr: torch.Tensor,
     optimizer: str = "sgd", flat: bool = False,
 ) -> torch.Tensor | None:
-    """Trains the n networks W [n, D] in place: step s on minibatch xb[:, s], yb[:, s]
-    ([n, k, m, 1]). Returns the loss [n] of the last minibatch, measured before its step.
+    """Trains the N networks W [N, D] in place, each at its step size lr [N]: step s on
+    minibatch xb[:, s], yb[:, s] ([N, k, m, 1]). Returns the loss [N] of the last minibatch,
+    measured before its step.
 
     flat=False updates each layer's view of W with its own gradient (one foreach op: fastest
     eagerly); flat=True concatenates the gradient and updates W as one tensor, the form
@@ -61,11 +72,11 @@ def adapt(
 
 
 def trajectory(
-    net: MLP, W: torch.Tensor, x: torch.Tensor, y: torch.Tensor, steps: int, lr: float,
+    net: MLP, W: torch.Tensor, x: torch.Tensor, y: torch.Tensor, steps: int, lr: torch.Tensor,
     optimizer: str = "sgd",
 ) -> Iterator[tuple[int, torch.Tensor]]:
-    """Full-batch adaptation of a copy of W on (x, y) [n, K, 1]: yields (k, weights after k
-    steps) for k = 0..steps. The caller's W is never modified."""
+    """Full-batch adaptation of a copy of W [N, D] on (x, y) [N, K, 1] at step sizes lr [N]:
+    yields (k, weights after k steps) for k = 0..steps. The caller's W is never modified."""
     W = W.clone()
     opt, layers = InnerOptimizer(optimizer, lr), net.layers(W)
     params = [t for layer in layers for t in layer]

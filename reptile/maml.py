@@ -11,47 +11,53 @@ the same gradient, that of the query loss at phi.
 
 from __future__ import annotations
 
+from functools import partial
+
 import torch
 
 from .episodes import split
 from .meta import MetaLearner
 from .mlp import MLP, mse
-from .params import copies
+from .params import copies, member_mean
 
 
-def inner_loop(net: MLP, phi: torch.Tensor, xb: torch.Tensor, yb: torch.Tensor, lr: float,
-               create_graph: bool) -> torch.Tensor:
-    """W [n, D]: k SGD steps from phi on each task's minibatches xb, yb [n, k, m, 1], by
-    autograd. With create_graph, W stays a differentiable function of phi (second order)."""
-    W = phi.expand(xb.shape[0], -1)
+def inner_loop(net: MLP, phi: torch.Tensor, xb: torch.Tensor, yb: torch.Tensor,
+               lr: torch.Tensor, create_graph: bool) -> torch.Tensor:
+    """W [P * n, D]: k SGD steps from each member's phi [P, D] on each of its n tasks'
+    minibatches xb, yb [P * n, k, m, 1], at each task's step size lr [P * n], by autograd. With
+    create_graph, W stays a differentiable function of phi (second order)."""
+    W = copies(phi, xb.shape[0] // phi.shape[0])
     for s in range(xb.shape[1]):
         # the sum over tasks: task i's loss depends only on row i, so row i of the gradient is
         # task i's own gradient
         loss = mse(net.forward(W, xb[:, s]), yb[:, s]).sum()
         (grad,) = torch.autograd.grad(loss, W, create_graph=create_graph)
-        W = W - lr * grad
+        W = W - lr[:, None] * grad
     return W
 
 
-def maml_gradient(net: MLP, phi: torch.Tensor, support, query, lr: float):
-    """(query loss per task [n], MAML meta-gradient [D]): second order, through the inner
-    steps. support = (x, y) [n, k, m, 1], query = (x, y) [n, m, 1]."""
+def maml_gradient(net: MLP, phi: torch.Tensor, support, query, lr: torch.Tensor):
+    """(query loss per task [P * n], MAML meta-gradient [P, D]): second order, through the inner
+    steps; each member's gradient is the mean over its n tasks. support = (x, y)
+    [P * n, k, m, 1], query = (x, y) [P * n, m, 1], lr [P * n]."""
     with torch.enable_grad():
         phi = phi.detach().requires_grad_()
         W = inner_loop(net, phi, *support, lr, create_graph=True)
         loss = mse(net.forward(W, query[0]), query[1])
-        (grad,) = torch.autograd.grad(loss.mean(), phi)
+        n = len(loss) // len(phi)
+        (grad,) = torch.autograd.grad(loss.sum() / n, phi)
     return loss.detach(), grad
 
 
 def fomaml_gradient(net: MLP, phi: torch.Tensor, support, query, adapt):
-    """(query loss per task [n], FOMAML meta-gradient [D]): the gradient of the query minibatch
-    at the adapted weights. adapt(W, x, y) trains W in place: the hand-written first-order
-    inner loop (inner.adapt with its step size and optimiser bound), no graph kept."""
-    W = copies(phi, support[0].shape[0])
+    """(query loss per task [P * n], FOMAML meta-gradient [P, D]): the gradient of the query
+    minibatch at the adapted weights, averaged over each member's tasks. adapt(W, x, y) trains W
+    in place: the hand-written first-order inner loop (inner.adapt with its step sizes and
+    optimiser bound), no graph kept."""
+    W = copies(phi, support[0].shape[0] // phi.shape[0])
     adapt(W, *support)
     loss, grad = net.loss_and_grad(W, *query)
-    return loss, grad.mean(0)
+    return loss, member_mean(grad, len(phi))
 
 
 class MAML(MetaLearner):
@@ -61,7 +67,7 @@ class MAML(MetaLearner):
 
     def update(self, xb, yb, lr):
         support, query = split(xb, yb)
-        loss, grad = maml_gradient(self.net, self.phi, support, query, self.cfg.inner_lr)
+        loss, grad = maml_gradient(self.net, self.phi, support, query, self.task_lr())
         return loss, self.optimizer.step(self.phi, grad, lr)
 
 
@@ -72,5 +78,6 @@ class FOMAML(MetaLearner):
 
     def update(self, xb, yb, lr):
         support, query = split(xb, yb)
-        loss, grad = fomaml_gradient(self.net, self.phi, support, query, self.adapt)
+        adapt = partial(self.adapt, lr=self.task_lr())
+        loss, grad = fomaml_gradient(self.net, self.phi, support, query, adapt)
         return loss, self.optimizer.step(self.phi, grad, lr)

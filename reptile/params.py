@@ -1,5 +1,7 @@
-"""Weight arithmetic: the meta-weights phi are a flat vector [D], the adapted weights of n tasks
-a matrix W [n, D] (see mlp.py). With that, the algorithms read like the paper."""
+"""Weight arithmetic. A population of P independent members (one per seed or setting of a sweep)
+has meta-weights phi [P, D], one row per member; the adapted weights of its n tasks each are a
+matrix W [P * n, D], member-major (rows p*n .. p*n + n - 1 are member p's tasks). A single job is
+a population of one. With that, the algorithms read like the paper."""
 
 from __future__ import annotations
 
@@ -7,14 +9,25 @@ import torch
 
 
 def copies(phi: torch.Tensor, n: int) -> torch.Tensor:
-    """n independent copies of phi, one row per task: the starting point of n inner loops."""
-    return phi.expand(n, -1).clone()
+    """n independent copies of each member's phi [P, D]: W [P * n, D], the starting point of
+    n inner loops per member."""
+    return phi.repeat_interleave(n, 0)
 
 
-def reptile_update(phi: torch.Tensor, W: torch.Tensor, eps: float) -> torch.Tensor:
-    """Batched Reptile (paper eq. 5): phi <- phi + eps * (mean_i W_i - phi).
+def member_mean(x: torch.Tensor, members: int) -> torch.Tensor:
+    """The mean over each member's rows: [P * n, ...] -> [P, ...]."""
+    return x.unflatten(0, (members, -1)).mean(1)
+
+
+def per_row(value: torch.Tensor, n: int) -> torch.Tensor:
+    """A per-member value [P] for each of its n task rows: [P * n]."""
+    return value.repeat_interleave(n)
+
+
+def reptile_update(phi: torch.Tensor, W: torch.Tensor, eps: torch.Tensor) -> torch.Tensor:
+    """Batched Reptile (paper eq. 5), per member: phi <- phi + eps * (mean_i W_i - phi).
 
     The mean, not the sum: a sum would silently multiply eps by the meta-batch size. It is the
-    convex combination (1 - eps) phi + eps mean(W).
+    convex combination (1 - eps) phi + eps mean(W). phi [P, D], W [P * n, D], eps [P].
     """
-    return phi + eps * (W.mean(0) - phi)
+    return phi + eps[:, None] * (member_mean(W, len(phi)) - phi)

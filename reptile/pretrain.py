@@ -5,6 +5,7 @@ fine-tuned on each held-out task exactly as the meta-learned initialisations are
 from __future__ import annotations
 
 from .meta import MetaLearner
+from .params import copies, member_mean
 
 
 class Pretrain(MetaLearner):
@@ -12,9 +13,8 @@ class Pretrain(MetaLearner):
     takes one meta-optimiser step on their mean squared error at phi. The loss is that MSE."""
 
     def update(self, xb, yb, lr):
-        n = xb.shape[0]
-        # per-task gradients of per-task MSE; every task has k*m points, so their mean is the
-        # gradient of the pooled MSE
-        loss, grad = self.net.loss_and_grad(self.phi.expand(n, -1), xb.flatten(1, 2),
-                                            yb.flatten(1, 2))
-        return loss, self.optimizer.step(self.phi, grad.mean(0), lr)
+        # per-task gradients of per-task MSE; every task has k*m points, so their mean over a
+        # member's tasks is the gradient of its pooled MSE
+        W = copies(self.phi, self.cfg.meta_batch)
+        loss, grad = self.net.loss_and_grad(W, xb.flatten(1, 2), yb.flatten(1, 2))
+        return loss, self.optimizer.step(self.phi, member_mean(grad, len(self.phi)), lr)

@@ -138,6 +138,24 @@ class TaskStream:
         return gather_points(tasks.x, idx), gather_points(tasks.y, idx), tasks, gen
 
 
+class PopulationStream:
+    """The training data of a population: member p's own stream (its seed), its n tasks in rows
+    p*n .. p*n + n - 1 of xb, yb [P * n, k, m, 1]. A member's data are exactly those it would
+    train on alone."""
+
+    def __init__(self, streams: list[TaskStream]):
+        self.streams = streams
+
+    def __call__(self, iteration: int) -> tuple[torch.Tensor, torch.Tensor]:
+        if len(self.streams) == 1:
+            return self.streams[0](iteration)
+        xs, ys = zip(*(stream(iteration) for stream in self.streams))
+        return torch.cat(xs), torch.cat(ys)
+
+    def select(self, keep: list[int]) -> PopulationStream:
+        return PopulationStream([self.streams[i] for i in keep])
+
+
 @dataclass
 class HeldOut:
     """A fixed set of held-out tasks: K support points each, and a dense grid to measure on."""

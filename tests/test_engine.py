@@ -12,26 +12,39 @@ from reptile.mlp import ACTIVATIONS, MLP, mse
 from reptile.params import copies, reptile_update
 from reptile.sharpness import largest_eigenvalue, top_eigenvalue
 from reptile.tasks import SineFamily, make_generator, make_heldout, minibatch_indices
-from tests.helpers.config import meta_config
+from tests.helpers.config import lr, member, meta_config
 
 FAMILY = SineFamily()
 
 
 def test_update_is_the_convex_combination():
     gen = torch.Generator().manual_seed(0)
-    phi = torch.randn(7, dtype=torch.float64, generator=gen)
+    phi = torch.randn(1, 7, dtype=torch.float64, generator=gen)
     W = torch.randn(4, 7, dtype=torch.float64, generator=gen)
     for eps in (0.0, 0.1, 0.5, 1.0):
         expected = (1 - eps) * phi + eps * W.mean(0)
-        torch.testing.assert_close(reptile_update(phi, W, eps), expected, rtol=0, atol=1e-15)
+        got = reptile_update(phi, W, torch.tensor([eps], dtype=torch.float64))
+        torch.testing.assert_close(got, expected, rtol=0, atol=1e-15)
     # exactly representable values: the two forms agree to the bit
-    phi, W = torch.tensor([1.0, -2.0]), torch.tensor([[3.0, 0.0], [5.0, 4.0]])
-    assert torch.equal(reptile_update(phi, W, 0.25), 0.75 * phi + 0.25 * W.mean(0))
+    phi, W = torch.tensor([[1.0, -2.0]]), torch.tensor([[3.0, 0.0], [5.0, 4.0]])
+    assert torch.equal(reptile_update(phi, W, torch.tensor([0.25])),
+                       0.75 * phi + 0.25 * W.mean(0))
+
+
+def test_update_of_each_member_uses_its_own_tasks_and_step():
+    gen = torch.Generator().manual_seed(1)
+    phi = torch.randn(3, 5, dtype=torch.float64, generator=gen)
+    W = torch.randn(3 * 4, 5, dtype=torch.float64, generator=gen)  # 4 tasks per member
+    eps = torch.tensor([0.1, 0.5, 1.0], dtype=torch.float64)
+    got = reptile_update(phi, W, eps)
+    for p in range(3):
+        alone = reptile_update(phi[p : p + 1], W[4 * p : 4 * p + 4], eps[p : p + 1])
+        assert torch.equal(got[p : p + 1], alone)
 
 
 def test_update_uses_the_mean_not_the_sum():
-    phi, W = torch.zeros(3), torch.ones(10, 3)
-    assert torch.allclose(reptile_update(phi, W, 0.1), torch.full((3,), 0.1))
+    phi, W = torch.zeros(1, 3), torch.ones(10, 3)
+    assert torch.allclose(reptile_update(phi, W, torch.tensor([0.1])), torch.full((1, 3), 0.1))
 
 
 def test_schedule_endpoints():
@@ -39,6 +52,8 @@ def test_schedule_endpoints():
     assert meta_step_at(1000, 1000, 0.1, 0.0) == 0.0
     assert meta_step_at(500, 1000, 0.3, 0.1) == pytest.approx(0.2)
     assert meta_step_at(999, 1000, 0.1, 0.0) > 0
+    start, final = torch.tensor([0.1, 1.0]), torch.tensor([0.0, 0.5])  # per member
+    torch.testing.assert_close(meta_step_at(250, 1000, start, final), torch.tensor([0.075, 0.875]))
 
 
 @pytest.mark.parametrize("activation", list(ACTIVATIONS))
@@ -76,7 +91,7 @@ def test_init_schemes():
 
 def test_gradient_matches_autograd_and_tasks_are_independent():
     net = MLP()
-    W = copies(net.init(make_generator(0, "init")), 3).requires_grad_()
+    W = copies(net.init(make_generator(0, "init"))[None], 3).requires_grad_()
     tasks = FAMILY.sample(3, make_generator(0, "train"))
     loss, grad = net.loss_and_grad(W.detach(), tasks.x, tasks.y)
     mse(net.forward(W, tasks.x), tasks.y).sum().backward()
@@ -114,13 +129,13 @@ def test_heldout_set_is_fixed_and_independent_of_training_seed():
     assert other.support_x.shape == (20, 5, 1)
 
 
-def _reference_weights(net, phi, cfg, seed, iters):
+def _reference_weights(net, phi, cfg, me, iters):
     model = reference.build_module(net, phi)
-    stream = task_stream(FAMILY, cfg, seed)
+    stream = task_stream(FAMILY, cfg, me.seed)
     for it in range(iters):
         xb, yb = stream(it)
-        eps = meta_step_at(it, cfg.meta_iters, cfg.meta_step, cfg.meta_step_final)
-        reference.reptile_step(model, xb, yb, cfg.inner_lr, eps)
+        eps = meta_step_at(it, cfg.meta_iters, me.meta_step, me.meta_step_final)
+        reference.reptile_step(model, xb, yb, me.inner_lr, eps)
     return reference.flat_params(model)
 
 
@@ -128,33 +143,47 @@ def _reference_weights(net, phi, cfg, seed, iters):
 def test_engine_matches_reference_loop_after_20_outer_steps(meta_batch):
     net = MLP()
     phi = net.init(make_generator(0, "init"))
-    cfg = meta_config(meta_iters=20, meta_batch=meta_batch)
-    engine = Reptile(net, phi.clone(), FAMILY, cfg, seed=0)
+    cfg, me = meta_config(meta_iters=20, meta_batch=meta_batch), member(seed=0)
+    engine = Reptile(net, phi[None].clone(), FAMILY, cfg, [me])
     for _ in range(20):
         engine.step()
-    expected = _reference_weights(net, phi, cfg, 0, 20)
-    assert (engine.phi - expected).abs().max() < 1e-5
-    assert (engine.phi - phi).abs().max() > 1e-3  # it did move
+    expected = _reference_weights(net, phi, cfg, me, 20)
+    assert (engine.phi[0] - expected).abs().max() < 1e-5
+    assert (engine.phi[0] - phi).abs().max() > 1e-3  # it did move
 
 
 def test_meta_batch_of_identical_tasks_equals_meta_batch_one():
     net = MLP()
-    phi = net.init(make_generator(0, "init"))
+    phi = net.init(make_generator(0, "init"))[None]
     xb, yb = task_stream(FAMILY, meta_config(meta_batch=1), 0)(0)
     results = []
     for n in (1, 4):
         W = copies(phi, n)
-        adapt(net, W, xb.expand(n, -1, -1, -1), yb.expand(n, -1, -1, -1), lr=0.02)
-        results.append(reptile_update(phi, W, 0.1))
+        adapt(net, W, xb.expand(n, -1, -1, -1), yb.expand(n, -1, -1, -1), lr(0.02, n))
+        results.append(reptile_update(phi, W, torch.tensor([0.1])))
     torch.testing.assert_close(results[0], results[1], rtol=0, atol=1e-7)
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_each_row_adapts_at_its_own_step_size(optimizer):
+    net = MLP(width=8)
+    phi = net.init(make_generator(0, "init"))[None]
+    xb, yb = task_stream(FAMILY, meta_config(meta_batch=3), 0)(0)
+    rates = torch.tensor([0.005, 0.02, 0.05])
+    W = copies(phi, 3)
+    adapt(net, W, xb, yb, rates, optimizer)
+    for i in range(3):
+        alone = phi.clone()
+        adapt(net, alone, xb[i : i + 1], yb[i : i + 1], rates[i : i + 1], optimizer)
+        torch.testing.assert_close(W[i : i + 1], alone, rtol=0, atol=1e-6)
 
 
 def test_inner_adam_matches_torch_adam_with_beta1_zero():
     net = MLP(width=8)
     phi = net.init(make_generator(0, "init"))
     xb, yb = task_stream(FAMILY, meta_config(meta_batch=1, inner_steps=6), 0)(0)
-    W = copies(phi, 1)
-    adapt(net, W, xb, yb, lr=0.01, optimizer="adam")
+    W = copies(phi[None], 1)
+    adapt(net, W, xb, yb, lr(0.01), optimizer="adam")
     model = reference.build_module(net, phi)
     opt = torch.optim.Adam(model.parameters(), lr=0.01, betas=(0.0, 0.999), eps=1e-8)
     for x, y in zip(xb[0], yb[0]):
@@ -169,8 +198,9 @@ def test_evaluation_matches_reference_and_leaves_meta_weights_untouched():
     phi = net.init(make_generator(0, "init"))
     before = phi.clone()
     heldout = make_heldout(FAMILY, 7, 10, 50, seed=0)
-    ours = adaptation_mse(net, phi, heldout, steps=8, lr=0.02, chunk=3)
-    preds = adapted_predictions(net, phi, heldout, [0, 8], heldout.grid_x[0], lr=0.02)
+    ours = adaptation_mse(net, phi[None], heldout, steps=8, lr=lr(0.02), chunk=3)[0]
+    preds = adapted_predictions(net, phi[None], heldout, [0, 8], heldout.grid_x[0],
+                                lr=lr(0.02))[0]
     assert torch.equal(phi, before)
     ref = reference.adaptation_mse(
         reference.build_module(net, phi), heldout.support_x, heldout.support_y,
@@ -184,10 +214,10 @@ def test_evaluation_matches_reference_and_leaves_meta_weights_untouched():
 
 def test_trajectory_yields_every_step_from_a_copy():
     net = MLP(width=4)
-    W = copies(net.init(make_generator(0, "init")), 2)
+    W = copies(net.init(make_generator(0, "init"))[None], 2)
     before = W.clone()
     heldout = make_heldout(FAMILY, 2, 5, 20, seed=0)
-    ks = [k for k, _ in trajectory(net, W, heldout.support_x, heldout.support_y, 3, 0.02)]
+    ks = [k for k, _ in trajectory(net, W, heldout.support_x, heldout.support_y, 3, lr(0.02, 2))]
     assert ks == [0, 1, 2, 3] and torch.equal(W, before)
 
 
@@ -196,8 +226,11 @@ def test_compiled_inner_loop_matches_eager():
     net = MLP()
     phi = net.init(make_generator(0, "init"))
     cfg = meta_config(meta_iters=10, meta_batch=2)
-    eager = Reptile(net, phi.clone(), FAMILY, cfg, 0)
-    compiled = Reptile(net, phi.clone(), FAMILY, cfg, 0, compile=True)
+    # two members with different step sizes: one compiled graph serves both (tensor inputs)
+    members = [member(seed=0), member(seed=1, meta_step=0.3, inner_lr=0.01)]
+    phis = torch.stack([phi, phi])
+    eager = Reptile(net, phis.clone(), FAMILY, cfg, members)
+    compiled = Reptile(net, phis.clone(), FAMILY, cfg, members, compile=True)
     for _ in range(10):
         eager.step(), compiled.step()
     torch.testing.assert_close(compiled.phi, eager.phi, rtol=1e-5, atol=1e-6)
@@ -221,7 +254,7 @@ def test_summary_statistics_and_blowups():
 def test_sharpness_is_the_top_hessian_eigenvalue_of_each_task():
     net = MLP(width=4, activation="tanh")
     gen = torch.Generator().manual_seed(3)
-    W = copies(net.init(gen).double(), 3)
+    W = copies(net.init(gen).double()[None], 3)
     W += 0.5 * torch.randn(W.shape, generator=gen, dtype=W.dtype)
     x = torch.rand(3, 6, 1, generator=gen, dtype=W.dtype) * 10 - 5
     y = 3 * torch.sin(x)

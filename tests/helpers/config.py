@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 
+import torch
+
 from experiments import CONF, build
 from experiments.config import compose_config
-from reptile.meta import MetaConfig
+from reptile.meta import Member, MetaConfig
 
-__all__ = ["compose_config", "group_options", "meta_config"]
+__all__ = ["compose_config", "group_options", "lr", "member", "meta_config"]
 
 
 def group_options(group: str) -> list[str]:
@@ -18,6 +20,17 @@ def group_options(group: str) -> list[str]:
 
 
 def meta_config(*overrides: str, **changes) -> MetaConfig:
-    """The engine's MetaConfig of conf/'s defaults (and `overrides`), with `changes` applied:
+    """The engine's shared knobs at conf/'s defaults (and `overrides`), with `changes` applied:
     meta_config(meta_batch=3)."""
     return dataclasses.replace(build.meta_config(compose_config(*overrides)), **changes)
+
+
+def member(*overrides: str, **changes) -> Member:
+    """A member's own knobs at conf/'s defaults (and `overrides`), with `changes` applied:
+    member(seed=1, inner_lr=0.01)."""
+    return dataclasses.replace(build.member(compose_config(*overrides)), **changes)
+
+
+def lr(value: float, n: int = 1) -> torch.Tensor:
+    """A step size for n rows (the engine takes one per row)."""
+    return torch.full((n,), value)
