@@ -39,7 +39,10 @@ def train_job(cfg: DictConfig) -> float | None:
         except RunDirError as exc:
             print(f"error: {exc}", file=sys.stderr)
             sys.exit(2)
-        return finish_line(info, out)
+        result = finish_line(info, out)
+        if info["status"] == "failed":
+            sys.exit(1)
+        return result
     # in a sweep a failed job is recorded and the others go on; a folder holding another
     # config's run means the sweep itself is wrong and stops it
     from .trainer import train

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import time
+import traceback
 from itertools import groupby
 from pathlib import Path
 
@@ -125,8 +126,8 @@ class Population:
                 if cfg.eval.snapshot_every and it % cfg.eval.snapshot_every == 0:
                     self._snapshot(learner, jobs)
                 if cfg.checkpoint_every and it % cfg.checkpoint_every == 0:
-                    for p, job in enumerate(jobs):
-                        job.checkpoint(learner.member_state(p), elapsed())
+                    jobs = self._each(learner, jobs, elapsed, lambda p, job: job.checkpoint(
+                        learner.member_state(p), elapsed()))
                 bar.update(1)
         bad = [p for p in range(len(jobs)) if not bool(torch.isfinite(learner.phi[p]).all())]
         if bad:
@@ -134,13 +135,27 @@ class Population:
                 f"non-finite meta-weights at iteration {learner.iteration}" for _ in bad])
         return jobs
 
+    def _each(self, learner, jobs: list[Job], elapsed, work) -> list[Job]:
+        """work(p, job) for every member; a member whose work fails (its files: a full disk, a
+        folder in the way) is recorded failed and leaves the population, the others go on."""
+        failed, errors = [], []
+        for p, job in enumerate(jobs):
+            try:
+                work(p, job)
+            except Exception as exc:
+                traceback.print_exc()
+                failed.append(p)
+                errors.append(f"{type(exc).__name__}: {exc}".splitlines()[0])
+        return self._drop(learner, jobs, failed, elapsed, errors, "failed") if failed else jobs
+
     def _drop(self, learner, jobs: list[Job], members: list[int], elapsed,
-              errors: list[str]) -> list[Job]:
+              errors: list[str], status: str = "diverged") -> list[Job]:
         """Records members as diverged (their checkpoint holds the state that diverged, so a
-        relaunch sees they have ended) and removes them from the population."""
+        relaunch sees they have ended) or failed, and removes them from the population."""
         for p, error in zip(members, errors):
-            jobs[p].checkpoint(learner.member_state(p), elapsed())
-            jobs[p].record("diverged", learner.iteration, elapsed(), error)
+            if status == "diverged":
+                jobs[p].checkpoint(learner.member_state(p), elapsed())
+            jobs[p].record(status, learner.iteration, elapsed(), error)
             jobs[p].ended = True
         keep = [p for p in range(len(jobs)) if p not in members]
         if keep:
@@ -187,7 +202,7 @@ class Population:
                                        e.optimizer)
                  for shots in e.extra_shots} if len({j.cfg.eval.seed for j in jobs}) == 1 \
             else None
-        for p, job in enumerate(jobs):
+        def finish(p: int, job: Job) -> None:
             metrics = self._write_evaluation(job, both[p], both[P + p], phi[p : p + 1],
                                              phi0[p : p + 1], extra, p)
             outputs.save_weights(job.out, phi[p], {"width": self.cfg.model.width,
@@ -198,6 +213,8 @@ class Population:
             draw_fit_figure(job.out)
             job.record("done", learner.iteration, elapsed(), metrics=metrics)
             job.ended = True
+
+        self._each(learner, jobs, elapsed, finish)
 
     def _write_evaluation(self, job: Job, mse: torch.Tensor, mse0: torch.Tensor,
                           phi: torch.Tensor, phi0: torch.Tensor, extra: dict | None,
