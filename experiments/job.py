@@ -52,13 +52,14 @@ class Job:
 
     def log_curve(self, iteration: int, meta_step: float, mse: torch.Tensor,
                   elapsed: float) -> None:
-        """Curve points at eval.curve_ks from the MSE matrix [N, K + 1] of the curve tasks."""
+        """Curve points from the MSE [N, len(eval.curve_ks)] of the curve tasks after each k of
+        eval.curve_ks."""
         loss = self.window[0] / self.window[1] if self.window[1] else float("nan")
-        for k in self.cfg.eval.curve_ks:
+        for i, k in enumerate(self.cfg.eval.curve_ks):
             self.curve.append({
                 "iteration": iteration, "meta_step": meta_step, "train_loss": loss,
                 "seconds": round(self.seconds + elapsed, 3), "k": k,
-                "mse_mean": mse[:, k].mean().item(), "mse_median": mse[:, k].median().item(),
+                "mse_mean": mse[:, i].mean().item(), "mse_median": mse[:, i].median().item(),
             })
         self.window = [0.0, 0]
 

@@ -164,24 +164,25 @@ class Population:
 
     # -- evaluation ---------------------------------------------------------------------------
     def _mse(self, phi: torch.Tensor, jobs: list[Job], lr: torch.Tensor, steps: int,
-             tasks: slice | None = None) -> torch.Tensor:
+             tasks: slice | None = None, ks: list[int] | None = None) -> torch.Tensor:
         """adaptation_mse of phi [P, D] (one row per job, or per job twice), each row on its
-        job's held-out tasks (`tasks` of them): [P, N, steps + 1]."""
+        job's held-out tasks (`tasks` of them), after each k in ks (default 0..steps)."""
         seeds = [job.cfg.eval.seed for job in jobs] * (len(phi) // len(jobs))
         out = [None] * len(phi)
         for seed in dict.fromkeys(seeds):
             rows = [i for i, s in enumerate(seeds) if s == seed]
             heldout = self.heldout[seed].subset(tasks) if tasks else self.heldout[seed]
             mse = adaptation_mse(self.net, phi[rows], heldout, steps, lr[rows],
-                                 self.cfg.eval.optimizer)
+                                 self.cfg.eval.optimizer, ks=ks)
             for i, row in zip(rows, mse):
                 out[i] = row
         return torch.stack(out)
 
     def _log_curve(self, learner, jobs: list[Job], eps: torch.Tensor, elapsed) -> None:
         e = self.cfg.eval
+        # the grid MSE only at the logged k: the curve points cost a fraction of an evaluation
         mse = self._mse(learner.phi, jobs, self._eval_lr(jobs), max(e.curve_ks),
-                        slice(0, e.curve_tasks))
+                        slice(0, e.curve_tasks), list(e.curve_ks))
         for job, m, meta_step in zip(jobs, mse, eps.tolist()):
             job.log_curve(learner.iteration, meta_step, m, elapsed())
 

@@ -23,20 +23,22 @@ def _pairs(members: int, tasks: int, chunk: int):
 @torch.no_grad()
 def adaptation_mse(
     net: MLP, phi: torch.Tensor, heldout: HeldOut, steps: int, lr: torch.Tensor,
-    optimizer: str = "sgd", chunk: int = 100,
+    optimizer: str = "sgd", chunk: int = 100, ks: list[int] | None = None,
 ) -> torch.Tensor:
-    """MSE on the dense grid of every held-out task after k = 0..steps full-batch steps on its
-    support points, for each member of phi [P, D] at its step size lr [P]: float64
-    [P, N, steps + 1]. Rows go in chunks: a thousand at once is slower, their activations fall
-    out of cache."""
+    """MSE on the dense grid of every held-out task after k full-batch steps on its support
+    points, for each member of phi [P, D] at its step size lr [P]: float64 [P, N, len(ks)] for
+    the k in `ks` (default every k = 0..steps: [P, N, steps + 1]). Rows go in chunks: a thousand
+    at once is slower, their activations fall out of cache."""
+    ks = list(range(steps + 1)) if ks is None else list(ks)
     out = []
     for m, t in _pairs(len(phi), len(heldout), chunk):
         part = heldout.subset(t.to(heldout.support_x.device))
         m = m.to(phi.device)
         curve = [
             mse(net.forward(Wk, part.grid_x), part.grid_y)
-            for _, Wk in trajectory(net, phi[m], part.support_x, part.support_y, steps, lr[m],
-                                    optimizer)
+            for k, Wk in trajectory(net, phi[m], part.support_x, part.support_y, max(ks),
+                                    lr[m], optimizer)
+            if k in ks
         ]
         out.append(torch.stack(curve, -1).double().cpu())
     return torch.cat(out).unflatten(0, (len(phi), len(heldout)))

@@ -31,7 +31,7 @@ SUPPORT = "support.csv"
 SNAPSHOTS = "snapshots.csv"
 WEIGHTS = "weights.pt"
 CHECKPOINT = "checkpoint.pt"
-FIT = "fit"  # the quick-look figure: fit.png and fit.pdf
+FIT = "fit"  # the quick-look figure: fit.png
 SHARPNESS = "sharpness.csv"
 
 

@@ -1,4 +1,4 @@
-"""The quick-look figure of one run (fit.png, fit.pdf) and the sine-fit panel it is made of.
+"""The quick-look figure of one run (fit.png) and the sine-fit panel it is made of.
 
 Drawn at the end of every training run, and shared with analysis' fit gallery and paper figures
 so that every fit reads alike: the true curve in green, the support points as black x, the
@@ -33,9 +33,9 @@ RC = {
     "figure.constrained_layout.use": True,
 }
 ROWS = {"init": "before meta-training", "meta": "after meta-training"}
-# Type 3 fonts skip the font subsetting that Type 42 needs; the quick look is not a paper
-# figure. matplotlib's Type 3 writer cannot encode the Unicode minus.
-QUICK_RC = {**RC, "pdf.fonttype": 3, "axes.unicode_minus": False}
+# The quick look is drawn at the end of every run (a population draws one per member), so it is
+# a screen image: one PNG at 150 dpi, no PDF (the report's fit gallery is the print figure).
+QUICK_DPI = 150
 
 
 def prediction_colours(ks) -> dict:
@@ -56,18 +56,19 @@ def figure_legend(fig, handles: list, labels: list[str], title: str | None = Non
     fig.legend(handles, labels, title=title, loc="outside lower center", ncols=per_row)
 
 
-def save_figure(fig, stem: str | os.PathLike, png_compression: int = 6) -> list[Path]:
-    """Writes STEM.png (300 dpi) and STEM.pdf atomically; returns both paths.
+def save_figure(fig, stem: str | os.PathLike, png_compression: int = 6,
+                formats: tuple[str, ...] = ("png", "pdf"), dpi: int = DPI) -> list[Path]:
+    """Writes STEM.png and STEM.pdf (or `formats`) atomically; returns the paths.
 
     `png_compression` is zlib's level (0-9): 1 encodes a large PNG several times faster.
     """
     stem = Path(stem)
     paths = []
-    for suffix in ("png", "pdf"):
+    for suffix in formats:
         path = stem.with_name(f"{stem.name}.{suffix}")
         options = {"pil_kwargs": {"compress_level": png_compression}} if suffix == "png" else {}
         with atomic_path(path) as tmp:
-            fig.savefig(tmp, format=suffix, dpi=DPI, **options)
+            fig.savefig(tmp, format=suffix, dpi=dpi, **options)
         # The layout is the same for both files: solve it once (it is half the drawing time).
         fig.set_layout_engine("none")
         paths.append(path)
@@ -130,17 +131,17 @@ def legend_handles(ax) -> tuple[list, list[str]]:
     return [handles[i] for i in order], [labels[i] for i in order]
 
 
-def draw_fit_figure(run_dir: str | os.PathLike, max_tasks: int = 5) -> list[Path]:
-    """RUN_DIR/fit.png and fit.pdf from predictions.csv and support.csv: a few held-out tasks
-    as columns, the weights before (init) and after (meta) meta-training as rows. Returns the
-    two paths; ContractError when either file is missing or not whole."""
+def draw_fit_figure(run_dir: str | os.PathLike, max_tasks: int = 5) -> Path:
+    """RUN_DIR/fit.png from predictions.csv and support.csv: a few held-out tasks as columns,
+    the weights before (init) and after (meta) meta-training as rows. Returns its path;
+    ContractError when either file is missing or not whole."""
     run_dir = Path(run_dir)
     fits = read_fits(run_dir)
     order = list(ROWS)
     weights = sorted({w for w, _ in fits}, key=lambda w: (order.index(w) if w in ROWS else 9, w))
     tasks = sorted({t for _, t in fits})[:max_tasks]
     colours = prediction_colours({k for fit in fits.values() for k in fit.predictions})
-    with matplotlib.rc_context(QUICK_RC):
+    with matplotlib.rc_context(RC):
         fig = Figure(figsize=(1.2 + 2.3 * len(tasks), 0.7 + 2.0 * len(weights)),
                      layout="constrained")
         axes = fig.subplots(len(weights), len(tasks), sharex=True, sharey=True, squeeze=False)
@@ -159,4 +160,6 @@ def draw_fit_figure(run_dir: str | os.PathLike, max_tasks: int = 5) -> list[Path
         shots = len(next(iter(fits.values())).support_x) if fits else 0
         fig.suptitle(f"Sine fits on held-out tasks after k SGD steps from {shots} support points")
         # fast PNG compression: the figure is redrawn for every run
-        return save_figure(fig, run_dir / FIT, png_compression=1)
+        (path,) = save_figure(fig, run_dir / FIT, png_compression=1, formats=("png",),
+                              dpi=QUICK_DPI)
+        return path

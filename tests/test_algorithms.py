@@ -185,7 +185,7 @@ def test_each_member_is_evaluated_on_the_held_out_tasks_at_its_own_step_size():
 
 
 RUN_FILES = {"run.json", "curve.csv", "eval.csv", "eval_tasks.csv", "predictions.csv",
-             "support.csv", "weights.pt", "checkpoint.pt", "fit.png", "fit.pdf"}
+             "support.csv", "weights.pt", "checkpoint.pt", "fit.png"}
 
 
 @pytest.mark.parametrize("algo", list(LEARNERS))

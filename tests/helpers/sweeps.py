@@ -22,7 +22,7 @@ assert f"eval.steps={K}" in TINY
 JOB_FILES = [
     ".hydra/config.yaml", ".hydra/overrides.yaml", ".hydra/hydra.yaml", "run.json", "curve.csv",
     "eval.csv", "eval_tasks.csv", "predictions.csv", "support.csv", "weights.pt",
-    "checkpoint.pt", "fit.png", "fit.pdf",
+    "checkpoint.pt", "fit.png",
 ]
 METRICS = ["mse_k0_mean", "mse_mean", "mse_median", "mse_sem", "n_tasks", "n_blowup"]
 
