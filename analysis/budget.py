@@ -42,7 +42,7 @@ def at_budgets(curves: pd.DataFrame, meta_iters: pd.Series, budgets) -> pd.DataF
 def _header(budget: float, iterations: pd.Series) -> str:
     low, high = int(iterations.min()), int(iterations.max())
     where = f"iteration {low:,}" if low == high else f"iterations {low:,}–{high:,}"
-    return f"{budget:.0%} ({where})"
+    return f"{100 * budget:g}% ({where})"
 
 
 def budget_tables(runs: Runs, curves: pd.DataFrame, budgets=DEFAULT_BUDGETS,
