@@ -69,7 +69,7 @@ def test_budget_table_cells_are_the_curve_values_at_the_nearest_logged_iteration
             assert cell["first_iteration"] == cell["last_iteration"] == points[0][0]
             assert cell["n"] == 3
     # rank 1 is the lowest mean of its budget, and the bold cell
-    for budget, block in table.data.groupby("budget"):
+    for _, block in table.data.groupby("budget"):
         lowest = block["mean"].idxmin()
         assert block.loc[lowest, "rank"] == 1 and block.loc[lowest, "best"]
         assert sorted(block["rank"]) == [1, 2, 3]
