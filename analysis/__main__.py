@@ -23,26 +23,22 @@ EXAMPLES = """examples:
 """
 
 
-def _ks(text: str) -> tuple[int, ...]:
-    try:
-        ks = tuple(int(part) for part in text.split(",") if part.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"not a comma-separated list of integers: {text!r}") from None
-    if not ks or min(ks) < 0:
-        raise argparse.ArgumentTypeError(f"need one or more k >= 0: {text!r}")
-    return ks
+def _listed(kind: type, what: str, allowed, need: str):
+    """An argparse type: a comma-separated list of `kind` (`what` in errors), each `allowed`."""
+    def parse(text: str) -> tuple:
+        try:
+            values = tuple(kind(part) for part in text.split(",") if part.strip())
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"not a comma-separated list of {what}: {text!r}") from None
+        if not values or not all(allowed(v) for v in values):
+            raise argparse.ArgumentTypeError(f"need one or more {need}: {text!r}")
+        return values
+    return parse
 
 
-def _budgets(text: str) -> tuple[float, ...]:
-    try:
-        budgets = tuple(float(part) for part in text.split(",") if part.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"not a comma-separated list of fractions: {text!r}") from None
-    if not budgets or not all(0 < b <= 1 for b in budgets):
-        raise argparse.ArgumentTypeError(f"need one or more fractions in (0, 1]: {text!r}")
-    return tuple(sorted(set(budgets)))
+_ks = _listed(int, "integers", lambda k: k >= 0, "k >= 0")
+_budgets = _listed(float, "fractions", lambda b: 0 < b <= 1, "fractions in (0, 1]")
 
 
 def parser() -> argparse.ArgumentParser:

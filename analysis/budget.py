@@ -50,6 +50,7 @@ def budget_tables(runs: Runs, curves: pd.DataFrame, budgets=DEFAULT_BUDGETS,
     """One table per varying knob: its values x budgets; [] without finished curves or knobs.
     The data also holds first_ and last_iteration (the logged iterations read, over the seeds)
     and `rank` (1 = lowest mean within its block of context and budget)."""
+    budgets = sorted(set(budgets))
     meta_iters = runs.jobs.set_index("job")["meta_iters"]
     points = at_budgets(curves, meta_iters, budgets)
     if not runs.hyperparameters or not len(points):

@@ -5,7 +5,7 @@
 1. Time: two_level on a seeds x tasks x k matrix of per-task MSEs (mean and median; tasks
    shared by the seeds or not), N_RESAMPLES resamples, side by side with a reference that
    resamples the same way one resample at a time with numpy fancy indexing (timed on
-   --reference-resamples resamples and scaled to N_RESAMPLES).
+   --reference-resamples resamples and scaled to N_RESAMPLES): tests/helpers/resampling.py.
 2. Coverage: the share of `--sets` simulated sweeps whose 95% interval holds the true mean, for
    the t-interval across seeds, the bootstrap with the tasks drawn once for all seeds (crossed,
    what analysis uses when the seeds share their held-out tasks) and drawn per seed (nested).
@@ -25,23 +25,11 @@ import numpy as np
 
 from analysis.bootstrap import N_RESAMPLES, two_level
 from analysis.stats import t_quantile
+from tests.helpers.resampling import two_level_draws
 
 # (seeds, tasks, sd of the seed effect, of the task effect, of the noise)
 DESIGNS = [(3, 100, 0.1, 0.8, 0.3), (3, 100, 0.3, 0.3, 0.3), (10, 100, 0.1, 0.8, 0.3),
            (10, 100, 0.3, 0.3, 0.3), (3, 1000, 0.05, 1.0, 0.3)]
-
-
-def reference(values: np.ndarray, statistic: str, shared: bool, resamples: int, rng) -> None:
-    """The resampling of two_level, one resample at a time."""
-    seeds, tasks, _ = values.shape
-    reduce = np.mean if statistic == "mean" else np.median
-    out = np.empty((resamples, values.shape[2]))
-    for b in range(resamples):
-        drawn = rng.integers(0, seeds, seeds)
-        common = rng.integers(0, tasks, tasks)
-        out[b] = np.mean([reduce(values[s][common if shared else rng.integers(0, tasks, tasks)],
-                                 axis=0) for s in drawn], axis=0)
-    np.percentile(out, [2.5, 97.5], axis=0)
 
 
 def timing(args) -> None:
@@ -52,8 +40,8 @@ def timing(args) -> None:
             two_level(values, statistic, shared)
             seconds = time.perf_counter() - start
             start = time.perf_counter()
-            reference(values, statistic, shared, args.reference_resamples,
-                      np.random.default_rng(1))
+            np.percentile(two_level_draws(values, statistic, shared,
+                                          args.reference_resamples, seed=1), [2.5, 97.5], 0)
             scaled = (time.perf_counter() - start) * N_RESAMPLES / args.reference_resamples
             print(json.dumps({"bench": "time", "statistic": statistic, "shared_tasks": shared,
                               "shape": list(values.shape), "resamples": N_RESAMPLES,

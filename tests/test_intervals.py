@@ -17,22 +17,8 @@ from analysis.intervals import INTERVALS, across_seeds
 from analysis.load import load_runs
 from analysis.report import build_report
 from analysis.tables import sensitivity_tables
+from tests.helpers.resampling import two_level_draws
 from tests.helpers.synthetic import make_sweep
-
-
-def brute_force(values, statistic: str, shared: bool, resamples: int, seed: int):
-    """The 2.5% and 97.5% quantiles of the resampled statistic, one resample at a time: draw
-    the seeds, then the tasks (once for all drawn seeds when shared, else for each)."""
-    rng = np.random.default_rng(seed)
-    seeds, tasks, _ = values.shape
-    reduce = np.mean if statistic == "mean" else np.median
-    out = np.empty((resamples, values.shape[2]))
-    for b in range(resamples):
-        drawn = rng.integers(0, seeds, seeds)
-        common = rng.integers(0, tasks, tasks)
-        out[b] = np.mean([reduce(values[s][common if shared else rng.integers(0, tasks, tasks)],
-                                 axis=0) for s in drawn], axis=0)
-    return out
 
 
 def within_monte_carlo_error(got, out, q: float, mass: float = 0.6) -> bool:
@@ -51,10 +37,10 @@ def test_bootstrap_agrees_with_a_brute_force_two_level_resampling(statistic, sha
     values = np.exp(rng.normal(0, 1, (1, 8, 2)) + rng.normal(0, 0.3, (4, 8, 2)))
     resamples = 20_000
     lo, hi = two_level(values, statistic, shared, n_resamples=resamples, seed=1)
-    out = brute_force(values, statistic, shared, resamples, seed=2)
+    out = two_level_draws(values, statistic, shared, resamples, seed=2)
     assert within_monte_carlo_error(lo, out, 2.5) and within_monte_carlo_error(hi, out, 97.5)
     # and the scheme matters: drawing the tasks the other way gives another interval
-    other = brute_force(values, statistic, not shared, resamples, seed=2)
+    other = two_level_draws(values, statistic, not shared, resamples, seed=2)
     assert not (within_monte_carlo_error(lo, other, 2.5)
                 and within_monte_carlo_error(hi, other, 97.5))
 
