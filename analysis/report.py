@@ -23,6 +23,7 @@ from analysis import figures as fig
 from analysis import knobfigs
 from analysis.budget import DEFAULT_BUDGETS, budget_caption, budget_tables
 from analysis.curves import read_curves
+from analysis.errors import AnalysisError
 from analysis.fmt import ordered, value_text
 from analysis.gallery import fit_gallery
 from analysis.intervals import across_seeds, describe
@@ -36,6 +37,7 @@ from analysis.tables import (
     DEFAULT_KS,
     Table,
     cell_statistics,
+    evaluated_ks,
     factors_of,
     grid_pairs,
     present_ks,
@@ -107,11 +109,12 @@ def write_data(runs: Runs, out: Path) -> dict[str, Path]:
     return files
 
 
-def draw_figures(c: Context, folder: Path, k: int, gallery_tasks: int,
+def draw_figures(c: Context, folder: Path, k: int, gallery_tasks: int, cells,
                  budgets: list[Table], curves) -> list[Entry]:
-    """Every figure the runs allow; figures needing finished jobs are skipped without them."""
+    """Every figure the runs allow; figures needing finished jobs are skipped without them.
+    `cells`: cell_statistics at every k evaluated (None without finished jobs)."""
     runs, statistic = c.runs, c.statistic
-    done = bool((runs.frame["status"] == "done").any())
+    done = cells is not None
     entries = []
 
     def add(title: str, caption: str, stem: str, draw, *args) -> None:
@@ -119,11 +122,6 @@ def draw_figures(c: Context, folder: Path, k: int, gallery_tasks: int,
         entries.append(Entry(title, c.close(caption), dict(zip(("png", "pdf"), paths,
                                                                strict=True))))
 
-    cells = None
-    if done:
-        steps = sorted(set(runs.frame.loc[runs.frame["status"] == "done", "k"].dropna()
-                           .astype(int)))
-        cells = cell_statistics(runs, steps, statistic, c.interval)
     keys = factors_of(runs)
     curve_stats = across_seeds(with_factors(curves, runs), [*keys, "iteration"],
                                statistic_column(statistic), c.interval) if len(curves) else None
@@ -232,8 +230,16 @@ def build_report(paths: Iterable[str | os.PathLike], out: str | os.PathLike,
     out.mkdir(parents=True, exist_ok=True)
     data = write_data(runs, out)
     c = Context(runs, statistic, interval, describe_protocol(runs.constants))
+    shown = present_ks(runs, ks)
+    if k is not None and k not in evaluated_ks(runs):
+        steps = evaluated_ks(runs)
+        raise AnalysisError(f"--k {k}: no finished job evaluated k={k} (allowed: "
+                            + (f"{steps[0]} to {steps[-1]})" if steps else "none)"))
+    # one pass over every k when figures need them all (the tables' k are among them)
+    steps = evaluated_ks(runs) if figures else shown
+    cells = cell_statistics(runs, steps, statistic, interval) if shown else None
     tables = []
-    for table in sensitivity_tables(runs, ks, statistic, interval):
+    for table in sensitivity_tables(runs, ks, statistic, interval, cells):
         caption = table_caption(table, c)
         title = "by " + " × ".join(table.factors) if table.factors != [ALL] else "of all jobs"
         tables.append(Entry(f"Held-out MSE {title}", caption, write_table(
@@ -245,11 +251,10 @@ def build_report(paths: Iterable[str | os.PathLike], out: str | os.PathLike,
                                  c.interval_text(per_task=False))
         tables.append(Entry(f"Training length and {table.factors[0]}", caption,
                             write_table(table, caption, out / "tables")))
-    shown = present_ks(runs, ks)
     entries = []
     if figures and shown:
         entries = draw_figures(c, out / "figures", max(shown) if k is None else k,
-                               gallery_tasks, budget, curves)
+                               gallery_tasks, cells, budget, curves)
     lines = ["# Sensitivity report", "", *_overview(c, paths), "", "## Problems", "",
              *_problems(runs), "", "## Tables", ""]
     _section(lines, out, tables, "Table", 1)

@@ -115,13 +115,21 @@ def slug(*keys: str) -> str:
     return "_".join(key.replace(".", "-") for key in keys)
 
 
+def evaluated_ks(runs: Runs) -> list[int]:
+    """Every k some finished job evaluated."""
+    return present_ks(runs, sorted(set(runs.frame["k"].dropna().astype(int))))
+
+
 def sensitivity_tables(runs: Runs, ks=DEFAULT_KS, statistic: str = "mean",
-                       interval: str = "t") -> list[Table]:
-    """One table per hyperparameter and one per two-factor grid; [] if nothing was evaluated."""
+                       interval: str = "t", cells: pd.DataFrame | None = None) -> list[Table]:
+    """One table per hyperparameter and one per two-factor grid; [] if nothing was evaluated.
+    `cells`: cell_statistics of these runs at (at least) these ks, when already computed."""
     ks = present_ks(runs, ks)
     if not ks:
         return []
-    cells = cell_statistics(runs, ks, statistic, interval)
+    if cells is None:
+        cells = cell_statistics(runs, ks, statistic, interval)
+    cells = cells[cells["k"].isin(ks)]
     keys = factors_of(runs)
     tables = []
     for key in keys:
