@@ -65,6 +65,8 @@ def budget_tables(runs: Runs, curves: pd.DataFrame, budgets=DEFAULT_BUDGETS,
     cells = grid.merge(stats, on=[*keys, "budget"], how="left").merge(
         used, on=[*keys, "budget"], how="left")
     cells["n"] = cells["n"].fillna(0).astype(int)
+    for name in ("first_iteration", "last_iteration"):
+        cells[name] = cells[name].round().astype("Int64")
     tables = []
     for key in keys:
         context = [other for other in keys if other != key]
@@ -78,7 +80,7 @@ def budget_tables(runs: Runs, curves: pd.DataFrame, budgets=DEFAULT_BUDGETS,
 
 def budget_caption(table: Table, k: object, protocol: str, interval_text: str) -> str:
     context = ", ".join(table.context)
-    best = "bold: lowest in its column" + (f" within each block of equal {context}"
+    best = "Bold: lowest in its column" + (f" within each block of equal {context}"
                                            if context else "")
     return (f"Held-out MSE after k={k} adaptation steps on the learning curve's held-out "
             f"tasks, read at several training lengths: the logged iteration nearest each "
