@@ -4,8 +4,11 @@ Reads run directories only (through rundir, the contract); never imports reptile
 experiments/, and needs no model in memory.
 
     load            load_runs(paths) -> Runs: one row per (job, k), hyperparameters, problems
-    tables          sensitivity_tables(runs, ks, statistic); render writes Markdown, LaTeX, CSV
-    figures         mse_vs_k, sensitivity, heatmap, learning_curves; gallery.fit_gallery
+    tables          sensitivity_tables(runs, ks, statistic, interval); render writes Markdown,
+                    LaTeX, CSV; budget: the same at several training lengths (curve.csv)
+    intervals       the t-interval or the two-level bootstrap (bootstrap, tasks) per cell
+    figures         mse_vs_k, learning_curves, heatmap; knobfigs: MSE against a knob
+                    (sensitivity, by_method, budget); gallery.fit_gallery; plotting: helpers
     report          build_report(paths, out) -> OUT/report.md; also `python -m analysis --help`
     maml_benchmark  the MAML paper's sine benchmark tables; paper and paperfigs draw the paper
                     figures (`python -m analysis.paper --help`)

@@ -11,25 +11,34 @@ import sys
 import warnings
 from pathlib import Path
 
+from analysis.budget import DEFAULT_BUDGETS
 from analysis.errors import AnalysisError, one_line
+from analysis.intervals import INTERVALS
 from analysis.tables import DEFAULT_KS, STATISTICS
 
 EXAMPLES = """examples:
   python -m analysis multirun/2026-11-27_12-00-00_inner_steps_ab12   (writes .../report/)
-  python -m analysis multirun/ --out reports/all --statistic median
+  python -m analysis multirun/ --out reports/all --statistic median --interval bootstrap
   python -m analysis sweepA sweepB outputs/one_run --out cmp --ks 0,1,8,32 --no-figures
 """
 
 
-def _ks(text: str) -> tuple[int, ...]:
-    try:
-        ks = tuple(int(part) for part in text.split(",") if part.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"not a comma-separated list of integers: {text!r}") from None
-    if not ks or min(ks) < 0:
-        raise argparse.ArgumentTypeError(f"need one or more k >= 0: {text!r}")
-    return ks
+def _listed(kind: type, what: str, allowed, need: str):
+    """An argparse type: a comma-separated list of `kind` (`what` in errors), each `allowed`."""
+    def parse(text: str) -> tuple:
+        try:
+            values = tuple(kind(part) for part in text.split(",") if part.strip())
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"not a comma-separated list of {what}: {text!r}") from None
+        if not values or not all(allowed(v) for v in values):
+            raise argparse.ArgumentTypeError(f"need one or more {need}: {text!r}")
+        return values
+    return parse
+
+
+_ks = _listed(int, "integers", lambda k: k >= 0, "k >= 0")
+_budgets = _listed(float, "fractions", lambda b: 0 < b <= 1, "fractions in (0, 1]")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -49,6 +58,17 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--statistic", choices=sorted(STATISTICS), default="mean",
                    help="per job, the mean or the median of the held-out tasks' MSE (the median "
                         "is robust to the few tasks that blow up); default: %(default)s")
+    p.add_argument("--interval", choices=INTERVALS, default="t",
+                   help="95%% interval of tables and figures: t (Student t across seeds) or "
+                        "bootstrap (two-level, over seeds and held-out tasks; slower); default: "
+                        "%(default)s")
+    p.add_argument("--k", type=int, metavar="K",
+                   help="adaptation steps of the figures that show MSE after one k (default: "
+                        "the largest of --ks evaluated)")
+    p.add_argument("--budgets", type=_budgets, default=DEFAULT_BUDGETS, metavar="F,F,...",
+                   help="fractions of meta_iters at which the learning curves are read for the "
+                        "training-length tables (default: "
+                        + ",".join(f"{b:g}" for b in DEFAULT_BUDGETS) + ")")
     p.add_argument("--no-figures", action="store_true", help="tables and data only (fast)")
     p.add_argument("--gallery-tasks", type=int, default=3, metavar="N",
                    help="held-out tasks per setting in the fit gallery (default: %(default)s)")
@@ -76,7 +96,8 @@ def main(argv: list[str] | None = None) -> int:
         try:
             report = build_report(args.paths, out, ks=args.ks, statistic=args.statistic,
                                   figures=not args.no_figures, gallery_tasks=args.gallery_tasks,
-                                  ignore=args.ignore)
+                                  ignore=args.ignore, interval=args.interval, k=args.k,
+                                  budgets=args.budgets)
         except AnalysisError as err:
             print(f"python -m analysis: error: {err}", file=sys.stderr)
             return 2

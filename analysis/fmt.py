@@ -36,6 +36,17 @@ def plus_minus(mean: float, halfwidth: float) -> str:
     return f"{mean:.{decimals}f} ± {halfwidth:.{decimals}f}"
 
 
+def bracket(mean: float, lo: float, hi: float) -> str:
+    """"0.0791 [0.0702, 0.0893]": an asymmetric interval, its ends to two significant digits of
+    the nearer one's distance from the mean, the mean to the same decimal place ("[–]" without an
+    interval)."""
+    gaps = [abs(end - mean) for end in (lo, hi)]
+    if not all(math.isfinite(v) for v in (mean, lo, hi)) or max(gaps) <= 0:
+        return f"{number(mean)} [{DASH}]"
+    decimals = max(0, 1 - math.floor(math.log10(min(g for g in gaps if g > 0))))
+    return f"{mean:.{decimals}f} [{lo:.{decimals}f}, {hi:.{decimals}f}]"
+
+
 def ordered(values) -> list:
     """The distinct non-missing values, numbers by size, anything else by its text."""
     distinct = list(dict.fromkeys(v for v in values if v is not None and v == v))

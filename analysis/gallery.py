@@ -1,4 +1,5 @@
-"""The fit gallery: one row of panels per setting, a few held-out tasks as columns.
+"""The fit gallery: one row of panels per setting, a few held-out tasks as columns, the y axis
+set by the true curves (a prediction far off them leaves the panel).
 
 Each row shows the meta-trained weights of the setting's first finished seed, drawn with the same
 panel as the quick-look figure (rundir.quicklook), so the two figures read alike.
@@ -14,7 +15,6 @@ import rundir
 from analysis.errors import warn_file
 from analysis.fmt import setting_text
 from analysis.load import Runs
-from analysis.style import wrap
 from rundir.quicklook import (
     draw_fit_panel,
     figure_legend,
@@ -38,7 +38,7 @@ def _first_seeds(runs: Runs) -> list[tuple[str, str]]:
             for _, row in jobs.head(MAX_SETTINGS).iterrows()]
 
 
-def fit_gallery(runs: Runs, tasks: int = 3, weights: str = "meta", caption: str = "") -> Figure:
+def fit_gallery(runs: Runs, tasks: int = 3, weights: str = "meta") -> Figure:
     """Rows: settings (first seed each); columns: the first `tasks` held-out tasks."""
     rows = []
     for setting, run_dir in _first_seeds(runs):
@@ -59,11 +59,16 @@ def fit_gallery(runs: Runs, tasks: int = 3, weights: str = "meta", caption: str 
                 draw_fit_panel(ax, fits[(weights, task)], colours)
             ax.set_title(f"{setting}\nheld-out task {task}" if c == 0 else f"held-out task {task}",
                          loc="left" if c == 0 else "center")
+    # the truth sets the scale: a wild prediction (a blown-up k = 0) leaves the panel instead
+    # of flattening every true curve
+    drawn = [fits[(weights, t)] for _, fits in rows for t in shown if (weights, t) in fits]
+    reach = max((abs(v).max() for fit in drawn for v in (fit.y_true, fit.support_y) if len(v)),
+                default=0)
+    if reach > 0:
+        axes[0, 0].set_ylim(-1.25 * reach, 1.25 * reach)
     figure_legend(fig, *legend_handles(axes[0, 0]))
     for ax in axes[-1]:
         ax.set_xlabel("x")  # on the axes: a figure-level label would collide with the legend
     for ax in axes[:, 0]:
         ax.set_ylabel("y")
-    title = f"Fits after k adaptation steps ({weights} weights, first seed of each setting)"
-    fig.suptitle(f"{title}\n{wrap(caption, int(fig.get_figwidth() * 12))}" if caption else title)
     return fig

@@ -98,6 +98,7 @@ def _read_job(run_dir: Path, job: str) -> tuple[dict, dict | None, dict | None, 
         record.update(
             seed=config.get(REPLICATE, info.get("seed")),
             iteration=info.get("iteration"),
+            meta_iters=info.get("meta_iters"),
             wall_seconds=info.get("wall_seconds"),
             error=one_line(info["error"]) if info.get("error") else None,
             **{f"final_{name}": value for name, value in metrics.items()},

@@ -1,10 +1,14 @@
 """The MAML paper's sine benchmark from run directories: held-out MSE after 1, 5 and 10 steps
-for each method (rows) and step count (columns), one table per K, and the test-time learning
-curves. Reads run.json (status, algo, seed), .hydra/config.yaml (K of eval.csv) and the per-task
-files eval_tasks.csv / eval_tasks_K{K}.csv of every finished run.
+for each method (rows) and step count (columns), one table per K, the same per seed, and the
+test-time learning curves. Reads run.json (status, algo, seed), .hydra/config.yaml (K of
+eval.csv) and the per-task files eval_tasks.csv / eval_tasks_K{K}.csv of every finished run.
 
-Interval: each task's MSE is averaged over the seeds (the same 600 held-out tasks in every
-run), then mean and 95% interval over the tasks, 1.96 * std / sqrt(n), the MAML paper's.
+Point estimate: the mean over the tasks of each task's MSE averaged over the seeds (the same 600
+held-out tasks in every run). Interval (analysis.intervals): "bootstrap", the default, resamples
+the seeds and the held-out tasks (two levels, analysis.bootstrap), so it carries both the spread
+between training seeds and the sampling of the tasks; "t", the t-interval across the seeds'
+means. (The MAML paper's 1.96 * std / sqrt(n) over the seed-averaged tasks leaves the seeds'
+spread out.)
 """
 
 from __future__ import annotations
@@ -19,26 +23,25 @@ import pandas as pd
 import rundir
 from analysis.discover import find_run_dirs
 from analysis.errors import AnalysisError, warn_file
-from analysis.fmt import plus_minus
+from analysis.fmt import bracket, plus_minus
+from analysis.intervals import across_seeds, check
+from analysis.tasks import read_task_mse
 
 METHODS = {"maml": "MAML", "fomaml": "first-order MAML", "reptile": "Reptile",
            "pretrain": "pretrained on all tasks"}
 STEPS = (1, 5, 10)
-Z95 = 1.96
 
 
-def _task_files(run_dir: Path) -> dict[int, Path]:
-    """K -> per-task evaluation file of one run: eval.shots, then each of eval.extra_shots."""
+def _task_files(run_dir: Path) -> list[tuple[int, int | None]]:
+    """(K, the `shots` argument of read_task_mse) per per-task file of one run: eval.shots
+    (eval_tasks.csv), then each of eval.extra_shots (eval_tasks_K{K}.csv)."""
     e = rundir.read_config(run_dir)["eval"]
-    files = {int(e["shots"]): run_dir / rundir.eval_tasks_file()}
-    for shots in e.get("extra_shots") or []:
-        files[int(shots)] = run_dir / rundir.eval_tasks_file(shots)
-    return files
+    return [(int(e["shots"]), None)] + [(int(k), int(k)) for k in e.get("extra_shots") or []]
 
 
 def per_task(paths: Iterable[str | os.PathLike]) -> pd.DataFrame:
-    """Long table: algo, seed, K, task, k, mse; one row per (finished run, K, task, k).
-    Unfinished or unreadable runs are left out with a warning."""
+    """Long table: algo, seed, K, task, amplitude, phase, k, mse; one row per (finished run, K,
+    task, k). Unfinished or unreadable runs are left out with a warning."""
     frames = []
     for run_dir in find_run_dirs(paths):
         try:
@@ -46,14 +49,14 @@ def per_task(paths: Iterable[str | os.PathLike]) -> pd.DataFrame:
             if info["status"] != "done":
                 warn_file(run_dir / rundir.RUN_JSON, f"status {info['status']}, left out")
                 continue
-            for shots, path in _task_files(run_dir).items():
-                wide = pd.DataFrame(rundir.read_columns(path, ["task"]))
-                long = wide.melt(id_vars=["task"], value_vars=[c for c in wide if
-                                                               c.startswith("mse_k")],
-                                 var_name="k", value_name="mse")
-                long["k"] = long["k"].str.removeprefix("mse_k").astype(int)
-                long["task"] = long["task"].astype(int)
-                frames.append(long.assign(algo=info["algo"], seed=info["seed"], K=shots))
+            for shots, extra in _task_files(run_dir):
+                mse, ids = read_task_mse(run_dir, extra)
+                tasks, steps = mse.shape
+                frame = pd.DataFrame({name: np.repeat(ids[:, i], steps)
+                                      for i, name in enumerate(rundir.TASK_COLUMNS)})
+                frames.append(frame.assign(task=frame["task"].astype(int),
+                                           k=np.tile(np.arange(steps), tasks), mse=mse.ravel(),
+                                           algo=info["algo"], seed=info["seed"], K=shots))
         except rundir.ContractError as err:
             warn_file(err.path, f"{err.reason}, run left out")
         except (KeyError, TypeError, ValueError) as err:
@@ -63,48 +66,131 @@ def per_task(paths: Iterable[str | os.PathLike]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def summary(tasks: pd.DataFrame) -> pd.DataFrame:
-    """algo, K, k, mse_mean, ci95, mse_median, mse_q25, mse_q75, n_diverged, n_tasks, n_seeds:
-    seeds averaged per task, then over tasks.
+def _bootstrap(tasks: pd.DataFrame) -> pd.DataFrame:
+    """lo, hi per (algo, K, k): two-level bootstrap of the mean over seeds and tasks."""
+    from analysis.bootstrap import two_level  # scipy only when asked for
+
+    rows = []
+    for (algo, shots), group in tasks.groupby(["algo", "K"], sort=True):
+        cube = group.pivot_table(index=["seed", "task"], columns="k", values="mse",
+                                 aggfunc="first", dropna=False)
+        seeds = cube.index.get_level_values("seed").unique()
+        if cube.groupby(level="seed").size().nunique() != 1:
+            raise AnalysisError(f"the {algo} runs with K = {shots} were evaluated on different "
+                                "numbers of held-out tasks")
+        values = cube.to_numpy(float).reshape(len(seeds), -1, cube.shape[1])
+        shared = True
+        if {"amplitude", "phase"} <= set(group):
+            ids = group.drop_duplicates(["seed", "task"]).sort_values(["seed", "task"])
+            ids = ids[["amplitude", "phase"]].to_numpy(float).reshape(len(seeds), -1, 2)
+            shared = all(np.array_equal(ids[0], other) for other in ids[1:])
+        lo, hi = two_level(values, "mean", shared)
+        rows += [{"algo": algo, "K": shots, "k": k, "lo": a, "hi": b}
+                 for k, a, b in zip(cube.columns, lo, hi, strict=True)]
+    return pd.DataFrame(rows)
+
+
+def per_seed(tasks: pd.DataFrame) -> pd.DataFrame:
+    """algo, K, k, seed, mse_mean, mse_median (over the seed's tasks), n_diverged, n_tasks."""
+    tasks = tasks.assign(mse=tasks["mse"].fillna(np.inf))
+    out = tasks.groupby(["algo", "K", "k", "seed"])["mse"].agg(
+        mse_mean="mean", mse_median="median", n_diverged=lambda v: (~np.isfinite(v)).sum(),
+        n_tasks="size")
+    return out.reset_index()
+
+
+def summary(tasks: pd.DataFrame, interval: str = "bootstrap") -> pd.DataFrame:
+    """algo, K, k, mse_mean, lo, hi, interval, mse_median, mse_q25, mse_q75, n_diverged, n_tasks,
+    n_seeds: seeds averaged per task, then over tasks; lo and hi the chosen 95% interval.
 
     A task whose adaptation diverged in any seed (a non-finite MSE, written as nan or inf) stays
-    non-finite in its average: skipping it would hide the divergence, so the mean says inf and
-    n_diverged counts such tasks; the median over tasks is the robust statistic beside it."""
+    non-finite in its average: skipping it would hide the divergence, so the mean says inf (and
+    has no interval) and n_diverged counts such tasks; the median over tasks is the robust
+    statistic beside it."""
     tasks = tasks.assign(mse=tasks["mse"].fillna(np.inf))
     per = tasks.groupby(["algo", "K", "k", "task"])["mse"].agg(["mean", "count"]).reset_index()
     per["diverged"] = ~np.isfinite(per["mean"])
     out = per.groupby(["algo", "K", "k"]).agg(
-        mse_mean=("mean", "mean"), std=("mean", "std"), mse_median=("mean", "median"),
+        mse_mean=("mean", "mean"), mse_median=("mean", "median"),
         mse_q25=("mean", lambda v: v.quantile(0.25)), mse_q75=("mean", lambda v: v.quantile(0.75)),
         n_diverged=("diverged", "sum"), n_tasks=("mean", "size"), n_seeds=("count", "min"))
-    out["ci95"] = Z95 * out.pop("std") / np.sqrt(out["n_tasks"])
-    return out.reset_index()
+    out = out.reset_index()
+    if check(interval) == "t":
+        seeds = per_seed(tasks)
+        bounds = across_seeds(seeds, ["algo", "K", "k"], "mse_mean", "t")[
+            ["algo", "K", "k", "lo", "hi"]]
+    else:
+        bounds = _bootstrap(tasks)
+    out = out.merge(bounds, on=["algo", "K", "k"], how="left").assign(interval=interval)
+    finite = np.isfinite(out["mse_mean"])
+    out.loc[~finite, ["lo", "hi"]] = np.nan
+    columns = ["algo", "K", "k", "mse_mean", "lo", "hi", "interval", "mse_median", "mse_q25",
+               "mse_q75", "n_diverged", "n_tasks", "n_seeds"]
+    return out[columns]
 
 
 def ordered_algos(values) -> list[str]:
     return [a for a in METHODS if a in set(values)] + sorted(set(values) - set(METHODS))
 
 
+def _steps(rows: pd.DataFrame) -> list[int]:
+    return [k for k in STEPS if k in set(rows["k"])]
+
+
+def _header(steps: list[int], first: str = "method") -> list[str]:
+    return [f"| {first} | " + " | ".join(f"{k} step{'s' * (k > 1)}" for k in steps) + " |",
+            "| --- |" + " ---: |" * len(steps)]
+
+
+def _diverged(cell: str, n: object) -> str:
+    return cell + (f" ({int(n)} diverged)" if n else "")
+
+
 def markdown_table(stats: pd.DataFrame, shots: int, statistic: str = "mean") -> str:
     """The paper's layout for one K: a row per method, a column per step count. statistic:
-    "mean" (± the 95% interval over tasks, the paper's) or "median" (over tasks)."""
+    "mean" (with its 95% interval) or "median" (over tasks)."""
     rows = stats[stats["K"] == shots]
-    steps = [k for k in STEPS if k in set(rows["k"])]
-    lines = ["| method | " + " | ".join(f"{k} step{'s' * (k > 1)}" for k in steps) + " |",
-             "| --- |" + " ---: |" * len(steps)]
+    steps = _steps(rows)
+    interval = rows["interval"].iloc[0]
+    lines = _header(steps)
     for algo in ordered_algos(rows["algo"]):
         cells = []
         for k in steps:
             r = rows[(rows["algo"] == algo) & (rows["k"] == k)].iloc[0]
-            cell = (plus_minus(r["mse_mean"], r["ci95"]) if statistic == "mean"
-                    else f"{r['mse_median']:.3g}")
-            if r["n_diverged"]:
-                cell += f" ({int(r['n_diverged'])} diverged)"
-            cells.append(cell)
+            if statistic == "median":
+                cell = f"{r['mse_median']:.3g}"
+            elif interval == "t":
+                cell = plus_minus(r["mse_mean"], (r["hi"] - r["lo"]) / 2)
+            else:
+                cell = bracket(r["mse_mean"], r["lo"], r["hi"])
+            cells.append(_diverged(cell, r["n_diverged"]))
         lines.append(f"| {METHODS.get(algo, algo)} | " + " | ".join(cells) + " |")
     tasks, seeds = rows["n_tasks"].min(), rows["n_seeds"].min()
-    what = ("mean ± 95% interval over" if statistic == "mean" else "median over")
-    note = (f"K = {shots}: held-out MSE ({what} {tasks} tasks, each averaged over {seeds} "
+    what = {"t": "mean ± 95% t-interval across the seeds' means",
+            "bootstrap": "mean [95% interval of a two-level bootstrap over seeds and tasks]"}
+    what = what[interval] if statistic == "mean" else "median"
+    note = (f"K = {shots}: held-out MSE ({what}; {tasks} tasks, each averaged over {seeds} "
             f"seed{'s' if seeds > 1 else ''}) after k SGD steps; (n diverged): tasks whose "
             "adaptation diverged (non-finite MSE) in some seed.")
+    return note + "\n\n" + "\n".join(lines) + "\n"
+
+
+def per_seed_table(seeds: pd.DataFrame, shots: int) -> str:
+    """One K: a row per method and step count, a column per seed: the seed's mean over tasks
+    and, in brackets, its median."""
+    rows = seeds[seeds["K"] == shots]
+    steps = _steps(rows)
+    numbers = sorted(rows["seed"].unique())
+    lines = ["| method | steps | " + " | ".join(f"seed {s}" for s in numbers) + " |",
+             "| --- | ---: |" + " ---: |" * len(numbers)]
+    for algo in ordered_algos(rows["algo"]):
+        for k in steps:
+            at = rows[(rows["algo"] == algo) & (rows["k"] == k)].set_index("seed")
+            cells = [_diverged(f"{at.loc[s, 'mse_mean']:.3g} ({at.loc[s, 'mse_median']:.2g})",
+                               at.loc[s, "n_diverged"]) if s in at.index else "–"
+                     for s in numbers]
+            lines.append(f"| {METHODS.get(algo, algo)} | {k} | " + " | ".join(cells) + " |")
+    note = (f"K = {shots}: held-out MSE of each seed's run after k SGD steps, mean over its "
+            f"{int(rows['n_tasks'].min())} tasks (median in brackets); (n diverged): tasks "
+            "whose adaptation diverged (non-finite MSE).")
     return note + "\n\n" + "\n".join(lines) + "\n"

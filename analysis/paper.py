@@ -3,8 +3,10 @@
   figure1 MAML_RUN REPTILE_RUN      the Reptile paper's Figure 1 (figure1.png, .pdf)
   seed_post RUN                     the seed post's panel grid (seed_post.png, .pdf)
   benchmark RUN_OR_DIR...           the MAML sine benchmark: benchmark.md, benchmark.csv,
+                                    benchmark_per_seed.md, benchmark_per_seed.csv,
                                     benchmark_curves.png, .pdf (mean, 95% interval),
-                                    benchmark_curves_median.png, .pdf (median, quartiles)
+                                    benchmark_curves_median.png, .pdf (median, quartiles);
+                                    --interval bootstrap (default: over seeds and tasks) or t
 
 Everything is read from run directories (docs/run-directory.md); scripts/*.sh train and draw.
 Exit status 2 with one line on stderr for a bad path or missing runs.
@@ -17,30 +19,37 @@ import sys
 from pathlib import Path
 
 from analysis.errors import AnalysisError, one_line
-from analysis.maml_benchmark import markdown_table, per_task, summary
+from analysis.intervals import INTERVALS
+from analysis.maml_benchmark import markdown_table, per_seed, per_seed_table, per_task, summary
 from analysis.paperfigs import benchmark_curves, figure1, seed_post_grid
 from rundir import ContractError, write_text
 from rundir.quicklook import save_figure
 
 
-def _benchmark(runs: list[str], out: Path, task: int) -> list[Path]:
-    stats = summary(per_task(runs))
+def _benchmark(runs: list[str], out: Path, args: argparse.Namespace) -> list[Path]:
+    tasks = per_task(runs)
+    stats = summary(tasks, args.interval)
+    seeds = per_seed(tasks)
+    shots = sorted(stats["K"].unique())
     tables = [markdown_table(stats, K, statistic) for statistic in ("mean", "median")
-              for K in sorted(stats["K"].unique())]
+              for K in shots]
     paths = [write_text(out / "benchmark.md", "\n".join(tables)),
-             write_text(out / "benchmark.csv", stats.to_csv(index=False))]
+             write_text(out / "benchmark.csv", stats.to_csv(index=False)),
+             write_text(out / "benchmark_per_seed.md",
+                        "\n".join(per_seed_table(seeds, K) for K in shots)),
+             write_text(out / "benchmark_per_seed.csv", seeds.to_csv(index=False))]
     for statistic, suffix in (("mean", ""), ("median", "_median")):
         paths += save_figure(benchmark_curves(stats, statistic), out / f"benchmark_curves{suffix}")
     return paths
 
 
-def _figure1(runs: list[str], out: Path, task: int) -> list[Path]:
+def _figure1(runs: list[str], out: Path, args: argparse.Namespace) -> list[Path]:
     if len(runs) != 2:
         raise AnalysisError("figure1 takes two run directories: MAML_RUN REPTILE_RUN")
-    return save_figure(figure1(*runs, task=task), out / "figure1")
+    return save_figure(figure1(*runs, task=args.task), out / "figure1")
 
 
-def _seed_post(runs: list[str], out: Path, task: int) -> list[Path]:
+def _seed_post(runs: list[str], out: Path, args: argparse.Namespace) -> list[Path]:
     if len(runs) != 1:
         raise AnalysisError("seed_post takes one run directory (with snapshots.csv)")
     return save_figure(seed_post_grid(runs[0]), out / "seed_post")
@@ -56,9 +65,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("runs", nargs="+", help="run directories (or folders of them)")
     p.add_argument("--out", default="docs/figures", help="output folder (default docs/figures)")
     p.add_argument("--task", type=int, default=0, help="held-out task drawn by figure1")
+    p.add_argument("--interval", choices=INTERVALS, default="bootstrap",
+                   help="95%% interval of the benchmark's mean: bootstrap (two-level, over "
+                        "seeds and held-out tasks) or t (across seeds); default: %(default)s")
     args = p.parse_args(argv)
     try:
-        for path in COMMANDS[args.figure](args.runs, Path(args.out), args.task):
+        for path in COMMANDS[args.figure](args.runs, Path(args.out), args):
             print(path)
     except (AnalysisError, ContractError, KeyError, OSError) as err:
         print(f"error: {one_line(err)}", file=sys.stderr)

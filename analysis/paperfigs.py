@@ -15,13 +15,13 @@ from matplotlib.lines import Line2D
 
 import rundir
 from analysis.maml_benchmark import METHODS, ordered_algos
+from analysis.plotting import line, log_mse_axis, mse_range
 from analysis.style import (
     OKABE_ITO,
     RC,
     SUPPORT_COLOUR,
     TRUTH_COLOUR,
     figure_legend,
-    plain_log_ticks,
     prediction_colours,
 )
 from rundir.quicklook import Fit, draw_fit_panel, read_fits
@@ -97,24 +97,25 @@ def seed_post_grid(run_dir: str | os.PathLike, columns: int = 4) -> Figure:
 
 
 CURVE_STATISTICS = {  # statistic -> line, band low, band high, y label
-    "mean": ("mse_mean", "low", "high", "held-out MSE\n(mean, 95% interval)"),
+    "mean": ("mse_mean", "lo", "hi", "held-out MSE\n(mean, 95% interval)"),
     "median": ("mse_median", "mse_q25", "mse_q75", "held-out MSE\n(median, 25-75% of tasks)"),
 }
 
 
 def benchmark_curves(stats: pd.DataFrame, statistic: str = "mean") -> Figure:
     """Held-out MSE against test-time SGD steps, one panel per K, one line per method: the mean
-    over tasks with its 95% interval (the tables' statistic), or the median with the band from
-    the 25th to the 75th percentile. A method with a task whose adaptation diverged has an
-    infinite mean from that step on: its mean line stops there and its legend entry says how
-    many tasks diverged. The y axis is shared and logarithmic, so the panels compare directly."""
-    line, low, high, ylabel = CURVE_STATISTICS[statistic]
-    stats = stats.assign(low=stats["mse_mean"] - stats["ci95"],
-                         high=stats["mse_mean"] + stats["ci95"])
+    over tasks with its 95% interval (the tables' statistic and interval), or the median with
+    the band from the 25th to the 75th percentile. A method with a task whose adaptation
+    diverged has an infinite mean from that step on: its mean line stops there and its legend
+    entry says how many tasks diverged. The y axis is shared and logarithmic, so the panels
+    compare directly; band ends beyond it are drawn at its edge (analysis.plotting)."""
+    column, low, high, ylabel = CURVE_STATISTICS[statistic]
+    stats = stats.assign(mean=stats[column], lo=stats[low], hi=stats[high])
     shots = sorted(stats["K"].unique())
     algos = ordered_algos(stats["algo"])
     colour = {a: OKABE_ITO[i] for i, a in enumerate(algos)}
     diverged = stats.groupby("algo")["n_diverged"].max()
+    span = mse_range(stats)
     with matplotlib.rc_context(RC):
         fig = Figure(figsize=(2.4 * len(shots) + 0.4, 2.6), layout="constrained")
         axes = np.atleast_1d(fig.subplots(1, len(shots), sharex=True, sharey=True))
@@ -124,16 +125,12 @@ def benchmark_curves(stats: pd.DataFrame, statistic: str = "mean") -> Figure:
                 name = METHODS.get(algo, algo)
                 if statistic == "mean" and diverged[algo]:
                     name += f" ({int(diverged[algo])} task{'s' * (diverged[algo] > 1)} diverged)"
-                ax.plot(rows["k"], rows[line], color=colour[algo], marker="o", markersize=2.5,
-                        label=name)
-                ax.fill_between(rows["k"], rows[low].clip(lower=rows[line] / 10), rows[high],
-                                color=colour[algo], alpha=0.15, linewidth=0)
+                line(ax, rows["k"], rows, colour[algo], name, span, marker="o")
             ax.set_title(f"K = {K} support points")
-            ax.set_xticks([0, *[k for k in (1, 5, 10) if k <= rows["k"].max()]])
+            if rows["k"].max() <= 10:  # the paper's step counts; longer curves: matplotlib's
+                ax.set_xticks([0, *[k for k in (1, 5, 10) if k <= rows["k"].max()]])
             ax.set_xlabel("SGD steps at test time")
-        axes[0].set_yscale("log")
-        plain_log_ticks(axes[0].yaxis)
+        log_mse_axis(axes[0], span)
         axes[0].set_ylabel(ylabel)
-        fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center",
-                   ncols=len(algos))
+        figure_legend(fig, *axes[0].get_legend_handles_labels())
     return fig

@@ -1,8 +1,9 @@
 """Write a sensitivity table as Markdown, LaTeX (booktabs) and CSV.
 
 Both text formats are rendered from one grid of cells, so they always agree: each cell is
-"mean ± half-width" of the 95% interval across seeds, bold where it is the best (lowest) in its
-block, "–" for a missing interval (one seed), and "diverged" where every job of a setting diverged.
+"mean ± half-width" of the 95% t-interval across seeds, or "mean [lo, hi]" for the (asymmetric)
+bootstrap interval, bold where it is the best (lowest) in its block, "–" for a missing interval
+(one seed), and "diverged" where every job of a setting diverged.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis.fmt import DASH, plus_minus, value_text
+from analysis.fmt import DASH, bracket, plus_minus, value_text
 from analysis.tables import ALL, Table
 from rundir import atomic_path, write_text
 
@@ -21,13 +22,15 @@ _LATEX_UNICODE = {"±": r"$\pm$", "α": r"$\alpha$", "ε": r"$\varepsilon$", "�
                   "×": r"$\times$", "–": "--", "∈": r"$\in$", "π": r"$\pi$", "≥": r"$\geq$"}
 
 
-def _cell(row: pd.Series) -> tuple[str, bool]:
+def _cell(row: pd.Series, interval: str) -> tuple[str, bool]:
     """(text, best) for one setting x k."""
     if row["n"] == 0:
         if row["n_diverged"]:
             return "diverged", False
         return ("running" if row["n_running"] else DASH), False
-    return plus_minus(row["mean"], row["halfwidth"]), bool(row["best"])
+    if interval == "t":
+        return plus_minus(row["mean"], row["halfwidth"]), bool(row["best"])
+    return bracket(row["mean"], row["lo"], row["hi"]), bool(row["best"])
 
 
 def _seeds(row: pd.Series) -> str:
@@ -41,13 +44,14 @@ def grid(table: Table) -> tuple[list[str], list[list[tuple[str, bool]]], int]:
     One factor: a row per setting, a column per k. Two factors: a row per (k, first factor),
     a column per value of the second.
     """
-    data = table.data.assign(cell=table.data.apply(_cell, axis=1))
+    data = table.data.assign(cell=table.data.apply(_cell, axis=1, args=(table.interval,)))
     shown = [key for key in [*table.context, *table.factors] if key != ALL]
     if len(table.factors) == 1:
         rows_by = [*table.context, *table.factors]
-        wide = data.pivot(index=rows_by, columns="k", values="cell")
+        wide = data.pivot(index=rows_by, columns=table.column, values="cell")
         seeds = data.drop_duplicates(rows_by).set_index(rows_by).apply(_seeds, axis=1)
-        header = [key for key in shown] + [f"k={k}" for k in wide.columns] + ["seeds"]
+        names = table.headers or {k: f"k={k}" for k in wide.columns}
+        header = [key for key in shown] + [names[k] for k in wide.columns] + ["seeds"]
         rows = [[(value_text(v), False) for v, key in zip(_tuple(index), rows_by, strict=True)
                  if key != ALL]
                 + list(cells) + [(seeds.loc[index], False)] for index, cells in wide.iterrows()]
@@ -105,5 +109,6 @@ def write_table(table: Table, caption: str, folder: Path) -> dict[str, Path]:
     write_text(paths["md"], markdown(table, caption))
     write_text(paths["tex"], latex(table, caption))
     with atomic_path(paths["csv"]) as tmp:
-        table.data.assign(statistic=table.statistic).to_csv(tmp, index=False)
+        table.data.assign(statistic=table.statistic, interval=table.interval).to_csv(
+            tmp, index=False)
     return paths

@@ -20,22 +20,31 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from analysis import figures as fig
+from analysis import knobfigs
+from analysis.budget import DEFAULT_BUDGETS, budget_caption, budget_tables
 from analysis.curves import read_curves
+from analysis.errors import AnalysisError
 from analysis.fmt import ordered, value_text
 from analysis.gallery import fit_gallery
+from analysis.intervals import across_seeds, describe
 from analysis.load import Runs, load_runs
-from analysis.protocol import describe
+from analysis.plotting import BAND_NOTE, save
+from analysis.protocol import describe as describe_protocol
 from analysis.render import write_table
 from analysis.style import label
 from analysis.tables import (
     ALL,
     DEFAULT_KS,
     Table,
+    cell_statistics,
+    evaluated_ks,
     factors_of,
     grid_pairs,
     present_ks,
     sensitivity_tables,
     slug,
+    statistic_column,
+    with_factors,
 )
 from rundir import atomic_path, write_text
 
@@ -52,8 +61,26 @@ class Entry:
     files: dict[str, Path]
 
 
-def table_caption(table: Table, runs: Runs, protocol: str) -> str:
-    n = runs.constants.get("eval.n_tasks")
+@dataclass
+class Context:
+    """What every caption of one report shares."""
+
+    runs: Runs
+    statistic: str
+    interval: str
+    protocol: str
+
+    def interval_text(self, per_task: bool = True) -> str:
+        """The interval's words; per_task False for numbers that come one per job (curves)."""
+        return describe(self.interval, self.runs.constants.get("eval.n_tasks", "the")
+                        if per_task else None)
+
+    def close(self, text: str) -> str:
+        return f"{text} Protocol: {self.protocol}."
+
+
+def table_caption(table: Table, c: Context) -> str:
+    n = c.runs.constants.get("eval.n_tasks")
     context = [key for key in table.context if key != ALL]
     if len(table.factors) == 1:
         layout = "Rows: settings, columns: adaptation steps k at evaluation"
@@ -62,11 +89,10 @@ def table_caption(table: Table, runs: Runs, protocol: str) -> str:
     else:
         layout = f"Rows: k at evaluation and {table.factors[0]}, columns: {table.factors[1]}"
         best = "bold: lowest for each k" + (" and " + ", ".join(context) if context else "")
-    return (f"Held-out MSE after k adaptation steps. Each job contributes the {table.statistic} "
-            f"of the MSE over its {n or ''} held-out tasks; each cell is the mean ± the half-width "
-            f"of the 95% t-interval across seeds (– : a single seed). {layout}; {best}. "
-            "Only finished jobs count; diverged and running ones are listed. "
-            f"Protocol: {protocol}.")
+    return c.close(f"Held-out MSE after k adaptation steps. Each job contributes the "
+                   f"{table.statistic} of the MSE over its {n or ''} held-out tasks; each cell is "
+                   f"the mean over seeds and {c.interval_text()}. {layout}; {best}. Only "
+                   "finished jobs count; diverged and running ones are listed.")
 
 
 def write_data(runs: Runs, out: Path) -> dict[str, Path]:
@@ -83,39 +109,65 @@ def write_data(runs: Runs, out: Path) -> dict[str, Path]:
     return files
 
 
-def draw_figures(runs: Runs, folder: Path, k: int, statistic: str, protocol: str,
-                 gallery_tasks: int) -> list[Entry]:
-    """Every figure the runs allow; figures needing finished jobs are skipped without them."""
-    done = bool((runs.frame["status"] == "done").any())
-    curves = read_curves(runs)  # once for all knobs (and one warning per damaged file)
+def draw_figures(c: Context, folder: Path, k: int, gallery_tasks: int, cells,
+                 budgets: list[Table], curves) -> list[Entry]:
+    """Every figure the runs allow; figures needing finished jobs are skipped without them.
+    `cells`: cell_statistics at every k evaluated (None without finished jobs)."""
+    runs, statistic = c.runs, c.statistic
+    done = cells is not None
     entries = []
 
     def add(title: str, caption: str, stem: str, draw, *args) -> None:
-        paths = fig.save(draw, folder / stem, runs, *args, caption=protocol)
-        entries.append(Entry(title, caption, dict(zip(("png", "pdf"), paths, strict=True))))
+        paths = save(draw, folder / stem, runs, *args)
+        entries.append(Entry(title, c.close(caption), dict(zip(("png", "pdf"), paths,
+                                                               strict=True))))
 
-    for knob in factors_of(runs):
+    keys = factors_of(runs)
+    curve_stats = across_seeds(with_factors(curves, runs), [*keys, "iteration"],
+                               statistic_column(statistic), c.interval) if len(curves) else None
+    curve_k = int(curves["k"].max()) if len(curves) else None
+    band = f"line: mean over seeds, band: {c.interval_text()}. {BAND_NOTE}"
+    methods = knobfigs.method_pairs(runs)
+    for knob in keys:
         name = "all jobs" if knob == ALL else label(knob)
         stem = "all" if knob == ALL else slug(knob)
         if done:
             add(f"MSE against adaptation steps, by {name}",
-                f"Held-out MSE ({statistic} over tasks) after k steps; line: mean over seeds, "
-                "band: 95% t-interval.", f"mse_vs_k_{stem}", fig.mse_vs_k, knob, statistic)
-        if done and knob != ALL:
-            add(f"Sensitivity to {name}", f"Held-out MSE after k={k} against {knob}; bars: 95% "
-                "t-interval across seeds.", f"sensitivity_{stem}", fig.sensitivity, knob, k,
-                statistic)
-        if len(curves):
-            add(f"Learning curves, by {name}", "Held-out MSE on the curve's tasks during "
-                "meta-training (curve.csv), mean and 95% t-interval across seeds.",
-                f"curves_{stem}", fig.learning_curves, knob, statistic, curves)
+                f"Held-out MSE ({statistic} over each job's tasks) after k adaptation steps; "
+                f"{band}", f"mse_vs_k_{stem}", fig.mse_vs_k, cells, knob, statistic)
+        # a numeric knob whose only context is a method is drawn by by_method below
+        covered = any(pair[1] == knob for pair in methods) and len(keys) == 2
+        if done and knob != ALL and not covered:
+            add(f"Sensitivity to {name}", f"Held-out MSE after k={k} against {knob}; points: "
+                f"mean over seeds, bands or bars: {c.interval_text()}. {BAND_NOTE}",
+                f"sensitivity_{stem}", knobfigs.sensitivity, cells, knob, k, statistic)
+        if curve_stats is not None:
+            add(f"Learning curves, by {name}", f"Held-out MSE after k={curve_k} on the "
+                "curve's tasks during meta-training (curve.csv); line: mean over seeds, band: "
+                f"{c.interval_text(per_task=False)}. {BAND_NOTE}", f"curves_{stem}",
+                fig.learning_curves, curve_stats, knob, curve_k, statistic)
+    for method, knob in methods if done else []:
+        add(f"{label(knob)} by {label(method)}", f"Held-out MSE after k={k} against {knob}, "
+            f"one line per {method}; points: mean over seeds, band: {c.interval_text()}. "
+            f"{BAND_NOTE}", f"method_{slug(method)}_vs_{slug(knob)}", knobfigs.by_method,
+            cells, method, knob, k, statistic)
+    for table in budgets:
+        knob = table.factors[0]
+        add(f"Training length and {label(knob)}", f"Held-out MSE after k={curve_k} on the "
+            f"curve's tasks against {knob}, one line per training length (Table "
+            f"'{table.name}'); points: mean over seeds, band or bars: "
+            f"{c.interval_text(per_task=False)}. Read at a fraction of a run, not a run trained "
+            f"that long: the meta step anneals over the whole run. {BAND_NOTE}",
+            table.name, knobfigs.budget, table, curve_k, statistic)
     for a, b in grid_pairs(runs) if done else []:
-        add(f"Grid of {a} × {b}", f"Held-out MSE after k={k}, mean over seeds; best cell boxed.",
-            f"heatmap_{slug(a, b)}", fig.heatmap, a, b, k, statistic)
+        add(f"Grid of {a} × {b}", f"Held-out MSE after k={k} ({statistic} over tasks), mean "
+            "over seeds; best cell boxed.", f"heatmap_{slug(a, b)}", fig.heatmap, cells, a, b, k,
+            statistic)
     if done:
-        add("Fit gallery", "True curve (green), support points (black x) and predictions after "
-            "each k (light to dark red) with the meta-trained weights of each setting's first "
-            "seed.", "fit_gallery", fit_gallery, gallery_tasks, "meta")
+        add("Fit gallery", "Fits after k adaptation steps with the meta-trained weights of "
+            "each setting's first finished seed: true curve (green), support points (black x) "
+            "and predictions after each k (light to dark red).", "fit_gallery", fit_gallery,
+            gallery_tasks, "meta")
     return entries
 
 
@@ -131,7 +183,8 @@ def _problems(runs: Runs) -> list[str]:
     return lines
 
 
-def _overview(runs: Runs, paths: list[str], statistic: str, protocol: str) -> list[str]:
+def _overview(c: Context, paths: list[str]) -> list[str]:
+    runs = c.runs
     jobs = runs.jobs
     counts = jobs.loc[jobs["included"], "status"].value_counts()
     included = ", ".join(f"{counts[s]} {s}" for s in ("done", "diverged", "running") if s in counts)
@@ -141,45 +194,74 @@ def _overview(runs: Runs, paths: list[str], statistic: str, protocol: str) -> li
     return [f"{len(jobs)} jobs found under {', '.join(f'`{p}`' for p in paths)}; used "
             f"{included or 'none'}; left out {int((~jobs['included']).sum())}. "
             f"Written {datetime.datetime.now().isoformat(timespec='seconds')}.", "",
-            f"- **Statistic:** held-out MSE, the {statistic} over each job's held-out tasks "
-            "(`--statistic mean|median`), then the mean and 95% t-interval across seeds.",
+            f"- **Statistic:** held-out MSE, the {c.statistic} over each job's held-out tasks "
+            "(`--statistic mean|median`), then the mean over seeds.",
+            f"- **Interval (`--interval {c.interval}`):** {c.interval_text()}; for the "
+            f"learning curves and training lengths, {c.interval_text(per_task=False)}.",
             f"- **Hyperparameters that vary:** {hyper}.", f"- **Seeds:** {seeds or 'none'}.",
-            f"- **Protocol (shared by every job):** {protocol or 'not recorded'}."]
+            f"- **Protocol (shared by every job):** {c.protocol or 'not recorded'}."]
+
+
+def _section(lines: list[str], out: Path, entries: list[Entry], kind: str, start: int) -> None:
+    for number, entry in enumerate(entries, start):
+        if kind == "Table":
+            links = ", ".join(f"[{suffix}]({path.relative_to(out).as_posix()})"
+                              for suffix, path in entry.files.items())
+            lines += [f"### Table {number}. {entry.title}", "",
+                      entry.files["md"].read_text(encoding="utf-8"), f"Files: {links}", ""]
+        else:
+            png, pdf = (entry.files[s].relative_to(out).as_posix() for s in ("png", "pdf"))
+            lines += [f"### Figure {number}. {entry.title}", "", f"![{entry.title}]({png})", "",
+                      f"*{entry.caption}* [PDF]({pdf})", ""]
 
 
 def build_report(paths: Iterable[str | os.PathLike], out: str | os.PathLike,
                  ks=DEFAULT_KS, statistic: str = "mean", figures: bool = True,
-                 gallery_tasks: int = 3, ignore: Iterable[str] = ()) -> Path:
-    """Load `paths`, write tables, figures and data into `out`, and return OUT/report.md."""
+                 gallery_tasks: int = 3, ignore: Iterable[str] = (), interval: str = "t",
+                 k: int | None = None, budgets=DEFAULT_BUDGETS) -> Path:
+    """Load `paths`, write tables, figures and data into `out`, and return OUT/report.md.
+
+    interval: "t" or "bootstrap" (analysis.intervals); k: the adaptation steps of the figures
+    that show one k (default the largest of `ks` evaluated); budgets: fractions of meta_iters
+    at which the learning curves are read (analysis.budget)."""
     paths = [str(p) for p in paths]
     runs = load_runs(paths, ignore)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     data = write_data(runs, out)
-    protocol = describe(runs.constants)
-    tables = []
-    for table in sensitivity_tables(runs, ks, statistic):
-        caption = table_caption(table, runs, protocol)
-        files = write_table(table, caption, out / "tables")
-        title = "by " + " × ".join(table.factors) if table.factors != [ALL] else "of all jobs"
-        tables.append(Entry(f"Held-out MSE {title}", caption, files))
+    c = Context(runs, statistic, interval, describe_protocol(runs.constants))
     shown = present_ks(runs, ks)
-    entries = (draw_figures(runs, out / "figures", max(shown), statistic, protocol, gallery_tasks)
-               if figures and shown else [])
-    lines = ["# Sensitivity report", "", *_overview(runs, paths, statistic, protocol), "",
-             "## Problems", "", *_problems(runs), "", "## Tables", ""]
-    for number, entry in enumerate(tables, 1):
-        links = ", ".join(f"[{kind}]({path.relative_to(out).as_posix()})"
-                          for kind, path in entry.files.items())
-        lines += [f"### Table {number}. {entry.title}", "",
-                  entry.files["md"].read_text(encoding="utf-8"), f"Files: {links}", ""]
+    if k is not None and k not in evaluated_ks(runs):
+        steps = evaluated_ks(runs)
+        raise AnalysisError(f"--k {k}: no finished job evaluated k={k} (allowed: "
+                            + (f"{steps[0]} to {steps[-1]})" if steps else "none)"))
+    # one pass over every k when figures need them all (the tables' k are among them)
+    steps = evaluated_ks(runs) if figures else shown
+    cells = cell_statistics(runs, steps, statistic, interval) if shown else None
+    tables = []
+    for table in sensitivity_tables(runs, ks, statistic, interval, cells):
+        caption = table_caption(table, c)
+        title = "by " + " × ".join(table.factors) if table.factors != [ALL] else "of all jobs"
+        tables.append(Entry(f"Held-out MSE {title}", caption, write_table(
+            table, caption, out / "tables")))
+    curves = read_curves(runs)  # once for all knobs (and one warning per damaged file)
+    budget = budget_tables(runs, curves, budgets, statistic, interval)
+    for table in budget:
+        caption = budget_caption(table, int(curves["k"].max()), c.protocol,
+                                 c.interval_text(per_task=False))
+        tables.append(Entry(f"Training length and {table.factors[0]}", caption,
+                            write_table(table, caption, out / "tables")))
+    entries = []
+    if figures and shown:
+        entries = draw_figures(c, out / "figures", max(shown) if k is None else k,
+                               gallery_tasks, cells, budget, curves)
+    lines = ["# Sensitivity report", "", *_overview(c, paths), "", "## Problems", "",
+             *_problems(runs), "", "## Tables", ""]
+    _section(lines, out, tables, "Table", 1)
     if not tables:
         lines += ["No finished job evaluated any of the k asked for.", ""]
     lines += ["## Figures", ""]
-    for number, entry in enumerate(entries, 1):
-        png, pdf = (entry.files[s].relative_to(out).as_posix() for s in ("png", "pdf"))
-        lines += [f"### Figure {number}. {entry.title}", "", f"![{entry.title}]({png})", "",
-                  f"*{entry.caption}* [PDF]({pdf})", ""]
+    _section(lines, out, entries, "Figure", 1)
     if not entries:
         lines += ["No figures (`--no-figures`, or no finished job).", ""]
     lines += ["## Data", ""] + [f"- [{name}]({path.name})" for name, path in data.items()]

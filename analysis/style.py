@@ -90,15 +90,19 @@ def wrap(text: str, width: int = 110) -> str:
 
 
 def plain_log_ticks(axis) -> None:
-    """Plain numbers (0.05, 0.1, 0.2) on a log axis instead of 5x10^-2; minor ticks get labels
-    (at 2, 3 and 5 times a power of ten) only when the axis spans too small a factor (top /
-    bottom, read when drawn) to show several majors, so that the top of a panel reaching ~4 is
-    labelled too."""
+    """Plain numbers (0.05, 0.1, 0.2) on a log axis instead of 5x10^-2. Minor ticks get labels
+    too when the axis (top / bottom, read when drawn) spans too small a factor to show several
+    majors: at 2, 3, 4, 5, 6 and 8 times a power of ten below a factor of 10, at 2, 3 and 5
+    below 30, at 2 and 5 below 1000, so that every line's level can be read off a labelled tick
+    nearby."""
     axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
 
     def minor(value: float, _) -> str:
         low, high = sorted(axis.get_view_interval())
         mantissa = round(value / 10 ** math.floor(math.log10(value)))
-        return f"{value:g}" if high / low < 30 and mantissa in (2, 3, 5) else ""
+        span = high / low
+        shown = ((2, 3, 4, 5, 6, 8) if span < 10 else (2, 3, 5) if span < 30 else (2, 5)
+                 if span < 1000 else ())
+        return f"{value:g}" if mantissa in shown else ""
 
     axis.set_minor_formatter(FuncFormatter(minor))

@@ -1,4 +1,5 @@
-"""Sensitivity tables: held-out MSE after k steps per setting, mean and 95% interval over seeds.
+"""Sensitivity tables: held-out MSE after k steps per setting, mean and 95% interval over seeds
+(the t-interval, or the two-level bootstrap over seeds and held-out tasks: analysis.intervals).
 
 One table per hyperparameter (the other varying keys, if any, become leading context columns, so
 nothing is silently averaged over), and one per pair of hyperparameters that forms a full
@@ -13,8 +14,9 @@ from itertools import combinations
 
 import pandas as pd
 
+from analysis.intervals import across_seeds, check
 from analysis.load import Runs
-from analysis.stats import summarize
+from analysis.tasks import bootstrap_cells
 
 DEFAULT_KS = (0, 1, 2, 4, 8, 16, 32)
 STATISTICS = {"mean": "mse_mean", "median": "mse_median"}
@@ -24,10 +26,14 @@ ALL = "setting"  # the one pseudo-factor when no hyperparameter varies
 @dataclass
 class Table:
     name: str  # file stem
-    factors: list[str]  # one factor (rows; k as columns) or two (rows x columns, per k)
+    factors: list[str]  # one factor (rows; `column` as columns) or two (rows x columns, per k)
     context: list[str]  # other varying keys, held fixed within a block of rows
-    data: pd.DataFrame  # long: context, factors, k, mean, sd, n, halfwidth, lo, hi, best, counts
+    data: pd.DataFrame  # long: context, factors, column, mean, sd, n, halfwidth, lo, hi, best,
+    #                     counts of done, diverged and running jobs
     statistic: str  # "mean" or "median" over held-out tasks
+    interval: str = "t"  # analysis.intervals.INTERVALS
+    column: str = "k"  # what the columns of a one-factor table are
+    headers: dict | None = None  # column value -> header text (default "k=VALUE")
 
 
 def factors_of(runs: Runs) -> list[str]:
@@ -59,22 +65,32 @@ def job_counts(runs: Runs, keys: list[str]) -> pd.DataFrame:
     return counts.add_prefix("n_").reset_index()
 
 
-def cell_statistics(runs: Runs, ks, statistic: str) -> pd.DataFrame:
-    """Every setting x k: the across-seed summary of the per-job statistic, plus job counts."""
+def cell_statistics(runs: Runs, ks, statistic: str, interval: str = "t") -> pd.DataFrame:
+    """Every setting x k: the across-seed summary of the per-job statistic, plus job counts.
+
+    interval "t": across the seeds' per-job values; "bootstrap": lo and hi from the two-level
+    bootstrap over seeds and held-out tasks (halfwidth NaN, n_tasks and shared_tasks added)."""
     keys = factors_of(runs)
     frame = with_factors(runs.frame, runs)
     done = frame[(frame["status"] == "done") & frame["k"].isin(list(ks))]
-    stats = summarize(done, [*keys, "k"], statistic_column(statistic))
-    grid = job_counts(runs, keys).merge(pd.DataFrame({"k": list(ks)}), how="cross")
+    stats = across_seeds(done, [*keys, "k"], statistic_column(statistic), "t")
     stats["k"] = stats["k"].astype(int)
+    if check(interval) == "bootstrap":
+        jobs = with_factors(runs.jobs, runs)
+        jobs = jobs[jobs["included"] & (jobs["status"] == "done")]
+        boot = bootstrap_cells(jobs, keys, list(ks), statistic)
+        stats = stats.drop(columns=["lo", "hi"]).merge(boot, on=[*keys, "k"], how="left")
+        stats["halfwidth"] = float("nan")
+    grid = job_counts(runs, keys).merge(pd.DataFrame({"k": list(ks)}), how="cross")
     cells = grid.merge(stats, on=[*keys, "k"], how="left")
     cells["n"] = cells["n"].fillna(0).astype(int)
     return cells
 
 
-def _mark_best(cells: pd.DataFrame, context: list[str]) -> pd.DataFrame:
-    """best = lowest mean within each (context, k) block; nothing to mark in a block of one."""
-    blocks = cells.groupby([*context, "k"], dropna=False)["mean"]
+def mark_best(cells: pd.DataFrame, context: list[str], column: str = "k") -> pd.DataFrame:
+    """best = lowest mean within each (context, column) block; nothing to mark in a block of
+    one."""
+    blocks = cells.groupby([*context, column], dropna=False)["mean"]
     lowest, rivals = blocks.transform("min"), blocks.transform("count")
     return cells.assign(best=cells["mean"].eq(lowest) & cells["mean"].notna() & (rivals > 1))
 
@@ -99,20 +115,30 @@ def slug(*keys: str) -> str:
     return "_".join(key.replace(".", "-") for key in keys)
 
 
-def sensitivity_tables(runs: Runs, ks=DEFAULT_KS, statistic: str = "mean") -> list[Table]:
-    """One table per hyperparameter and one per two-factor grid; [] if nothing was evaluated."""
+def evaluated_ks(runs: Runs) -> list[int]:
+    """Every k some finished job evaluated."""
+    return present_ks(runs, sorted(set(runs.frame["k"].dropna().astype(int))))
+
+
+def sensitivity_tables(runs: Runs, ks=DEFAULT_KS, statistic: str = "mean",
+                       interval: str = "t", cells: pd.DataFrame | None = None) -> list[Table]:
+    """One table per hyperparameter and one per two-factor grid; [] if nothing was evaluated.
+    `cells`: cell_statistics of these runs at (at least) these ks, when already computed."""
     ks = present_ks(runs, ks)
     if not ks:
         return []
-    cells = cell_statistics(runs, ks, statistic)
+    if cells is None:
+        cells = cell_statistics(runs, ks, statistic, interval)
+    cells = cells[cells["k"].isin(ks)]
     keys = factors_of(runs)
     tables = []
     for key in keys:
         context = [other for other in keys if other != key]
-        data = _mark_best(cells.sort_values([*context, key, "k"]), context)
-        tables.append(Table(f"mse_by_{slug(key)}", [key], context, data, statistic))
+        data = mark_best(cells.sort_values([*context, key, "k"]), context)
+        tables.append(Table(f"mse_by_{slug(key)}", [key], context, data, statistic, interval))
     for a, b in grid_pairs(runs):
         context = [other for other in keys if other not in (a, b)]
-        data = _mark_best(cells.sort_values([*context, "k", a, b]), context)
-        tables.append(Table(f"mse_grid_{slug(a, b)}", [a, b], context, data, statistic))
+        data = mark_best(cells.sort_values([*context, "k", a, b]), context)
+        tables.append(Table(f"mse_grid_{slug(a, b)}", [a, b], context, data, statistic,
+                            interval))
     return tables

@@ -11,8 +11,8 @@ __all__ = [
     "FORMAT", "STATUSES", "FINAL", "CONFIG", "OVERRIDES", "HYDRA", "RUN_JSON", "CURVE",
     "EVAL_INIT", "PREDICTIONS", "SUPPORT", "SNAPSHOTS", "WEIGHTS", "CHECKPOINT", "FIT",
     "SHARPNESS", "RUN_FIELDS", "EVAL_COLUMNS", "CURVE_COLUMNS", "PREDICTION_COLUMNS",
-    "SUPPORT_COLUMNS", "SNAPSHOT_COLUMNS", "MULTIRUN", "SWEEP_SUMMARY", "eval_file",
-    "eval_tasks_file", "run_record", "flatten", "as_text",
+    "SUPPORT_COLUMNS", "SNAPSHOT_COLUMNS", "TASK_COLUMNS", "MULTIRUN", "SWEEP_SUMMARY",
+    "eval_file", "eval_tasks_file", "task_mse_column", "run_record", "flatten", "as_text",
 ]
 
 FORMAT = 1  # of run.json, weights.pt and checkpoint.pt; readers refuse other formats
@@ -45,6 +45,11 @@ def eval_tasks_file(shots: int | None = None) -> str:
     return "eval_tasks.csv" if shots is None else f"eval_tasks_K{shots}.csv"
 
 
+def task_mse_column(k: int) -> str:
+    """The column of eval_tasks.csv holding each task's MSE after k adaptation steps."""
+    return f"mse_k{k}"
+
+
 # run.json's fields, in the order it is written
 RUN_FIELDS = ("format", "status", "seed", "algo", "iteration", "meta_iters", "wall_seconds",
               "device", "versions", "started", "finished", "error", "metrics")
@@ -53,6 +58,8 @@ EVAL_COLUMNS = ("k", "mse_mean", "mse_median", "mse_std", "mse_sem", "mse_q25", 
                 "n_tasks", "n_blowup")
 CURVE_COLUMNS = ("iteration", "meta_step", "train_loss", "seconds", "k", "mse_mean",
                  "mse_median")
+# eval_tasks.csv and eval_tasks_K{K}.csv: these, then task_mse_column(k) for k = 0..K
+TASK_COLUMNS = ("task", "amplitude", "phase")
 PREDICTION_COLUMNS = ("weights", "task", "k", "x", "y_true", "y_pred")
 SUPPORT_COLUMNS = ("task", "x", "y")
 SNAPSHOT_COLUMNS = ("iteration", "task", "k", "x", "y_true", "y_pred")

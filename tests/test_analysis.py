@@ -199,12 +199,13 @@ def test_report_embeds_every_table_and_figure(report):
     text = report.read_text()
     tables = sorted((out / "tables").glob("*.md"))
     assert {t.stem for t in tables} == {"mse_by_inner_steps", "mse_by_inner_lr",
-                                        "mse_grid_inner_steps_inner_lr"}
+                                        "mse_grid_inner_steps_inner_lr", "budget_inner_steps",
+                                        "budget_inner_lr"}
     for table in tables:
         assert table.read_text() in text
         for suffix in (".md", ".tex", ".csv"):
             assert f"](tables/{table.stem}{suffix})" in text
-    expected = {f"{kind}_{knob}" for kind in ("mse_vs_k", "sensitivity", "curves")
+    expected = {f"{kind}_{knob}" for kind in ("mse_vs_k", "sensitivity", "curves", "budget")
                 for knob in GRID} | {"heatmap_inner_steps_inner_lr", "fit_gallery"}
     assert {p.stem for p in (out / "figures").glob("*.png")} == expected
     assert {p.stem for p in (out / "figures").glob("*.pdf")} == expected
@@ -258,7 +259,8 @@ def test_rebuilding_into_the_same_folder_leaves_no_stale_table_or_figure(sweep, 
     assert not (out / "figures").exists() or not list((out / "figures").iterdir())
     assert {p.name for p in (out / "tables").iterdir()} == {
         f"{stem}{suffix}" for stem in ("mse_by_inner_steps", "mse_by_inner_lr",
-                                       "mse_grid_inner_steps_inner_lr")
+                                       "mse_grid_inner_steps_inner_lr", "budget_inner_steps",
+                                       "budget_inner_lr")
         for suffix in (".md", ".tex", ".csv")}
     assert (out / "notes.txt").read_text() == "the user's own"
 

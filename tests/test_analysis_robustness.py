@@ -147,8 +147,25 @@ def test_cli_help_lists_the_options(capsys):
         main(["--help"])
     assert exit_info.value.code == 0
     text = capsys.readouterr().out
-    for option in ("--out", "--ks", "--statistic", "--no-figures", "--gallery-tasks", "--ignore"):
+    for option in ("--out", "--ks", "--statistic", "--no-figures", "--gallery-tasks", "--ignore",
+                   "--interval", "--k", "--budgets"):
         assert option in text
+
+
+@pytest.mark.parametrize("options, message", [
+    (["--k", "99"], "--k 99: no finished job evaluated k=99 (allowed: 0 to 32)"),
+    (["--interval", "normal"], "argument --interval: invalid choice: 'normal'"),
+    (["--budgets", "0.1,2"], "need one or more fractions in (0, 1]: '0.1,2'"),
+])
+def test_cli_refuses_a_bad_option_in_one_line(tmp_path, capsys, options, message):
+    make_sweep(tmp_path / "sweep", {"inner_steps": [1, 4]}, seeds=(0, 1))
+    try:
+        code = main([str(tmp_path / "sweep"), "--no-figures", *options])
+    except SystemExit as exit_info:  # argparse's own refusals
+        code = exit_info.code
+    assert code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert message in err[-1]
 
 
 def test_cli_writes_into_the_sweep_by_default_and_needs_out_for_several(tmp_path, capsys):

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from analysis.bootstrap import two_level
 from tests.helpers.app import ROOT, env
 
 pytestmark = pytest.mark.slow
@@ -47,14 +48,21 @@ def test_maml_benchmark_script_tables_come_from_the_runs(tmp_path):
     text = (figures / "benchmark.md").read_text()
     for K in (5, 10, 20):
         assert text.count(f"K = {K}: held-out MSE") == 2  # mean and median tables
+    assert "two-level bootstrap over seeds and tasks" in text  # the default interval
     # a cell by hand: MAML, K = 5, after 5 steps; each task averaged over the seeds first
-    per_task = np.mean([pd.read_csv(runs / "maml" / f"seed{s}" / "eval_tasks_K5.csv")["mse_k5"]
-                        for s in (0, 1, 2)], axis=0)
+    seeds = np.stack([pd.read_csv(runs / "maml" / f"seed{s}" / "eval_tasks_K5.csv")["mse_k5"]
+                      for s in (0, 1, 2)])
+    per_task = seeds.mean(axis=0)
     table = pd.read_csv(figures / "benchmark.csv").query("algo == 'maml' and K == 5 and k == 5")
     assert table["mse_mean"].item() == pytest.approx(per_task.mean(), rel=1e-12)
-    assert table["ci95"].item() == pytest.approx(
-        1.96 * per_task.std(ddof=1) / np.sqrt(len(per_task)), rel=1e-9)
+    lo, hi = two_level(seeds[:, :, None], "mean", shared_tasks=True)
+    assert (table["lo"].item(), table["hi"].item()) == pytest.approx((lo[0], hi[0]), rel=1e-9)
     assert table["mse_median"].item() == pytest.approx(np.median(per_task), rel=1e-12)
+    # the per-seed table: one column per seed, each the seed's own mean over its tasks
+    per_seed = pd.read_csv(figures / "benchmark_per_seed.csv").query(
+        "algo == 'maml' and K == 5 and k == 5").sort_values("seed")
+    assert per_seed["mse_mean"].tolist() == pytest.approx(seeds.mean(axis=1).tolist(), rel=1e-12)
+    assert "| MAML | 5 |" in (figures / "benchmark_per_seed.md").read_text()
 
 
 def test_figure1_script(tmp_path):

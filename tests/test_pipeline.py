@@ -70,3 +70,42 @@ def test_table_cell_equals_hand_computation_from_eval_csv(sweep):
     assert len(rows) == 1
     assert float(rows[0]["mean"]) == pytest.approx(statistics.mean(mse), rel=1e-12)
     assert int(rows[0]["n"]) == 2
+
+
+@pytest.mark.slow
+def test_bootstrap_report_of_a_real_sweep_over_methods(tmp_path):
+    """A real tiny sweep of two methods x two inner_steps x two seeds, analysed by the command
+    with --interval bootstrap: the report shows the training-length tables and the method
+    figure, and a bootstrap cell is the two-level interval of the jobs' own eval_tasks.csv."""
+    import numpy as np
+    import pandas as pd
+
+    from analysis.bootstrap import two_level
+
+    folder = tmp_path / "sweep"
+    proc = run_app("-m", *TINY, "hydra/launcher=basic", "algo=reptile,fomaml", "inner_steps=1,2",
+                   "seed=0,1", f"hydra.sweep.dir={folder}")
+    assert proc.returncode == 0, proc.stderr
+    analysis = subprocess.run([sys.executable, "-m", "analysis", str(folder), "--interval",
+                               "bootstrap"], cwd=ROOT, env=env(), capture_output=True, text=True,
+                              timeout=300)
+    assert analysis.returncode == 0, analysis.stderr
+    report = folder / "report"
+    text = (report / "report.md").read_text()
+    assert "two-level bootstrap over the seeds and the 20 held-out tasks" in text
+    for name in ("tables/budget_inner_steps.md", "tables/budget_algo-name.md",
+                 "figures/method_algo-name_vs_inner_steps.png", "figures/budget_inner_steps.png"):
+        assert (report / name).is_file() and f"]({name})" in text, name
+    assert "not a run trained with a 10% budget" in text
+    # the cell of reptile, inner_steps = 2, k = 8 from the two seeds' per-task files
+    jobs = [job for job, info, overrides in _runs(folder)
+            if info["algo"] == "reptile" and "inner_steps=2" in overrides]
+    assert len(jobs) == 2
+    values = np.stack([pd.read_csv(job / "eval_tasks.csv")[["mse_k8"]].to_numpy()
+                       for job in jobs])
+    lo, hi = two_level(values, "mean", shared_tasks=True)
+    table = pd.read_csv(report / "tables" / "mse_by_inner_steps.csv")
+    cell = table[(table["algo.name"] == "reptile") & (table["inner_steps"] == 2)
+                 & (table["k"] == 8)].iloc[0]
+    assert (cell["lo"], cell["hi"]) == pytest.approx((lo[0], hi[0]), rel=1e-9)
+    assert cell["interval"] == "bootstrap"

@@ -58,8 +58,11 @@ def _rate(config: dict, rng: np.random.Generator) -> float:
     return 0.05 + 0.08 * quality * rng.uniform(0.85, 1.15)
 
 
-def _task_mse(config: dict, rate: float, ks: np.ndarray, blowups: int) -> np.ndarray:
-    """MSE of each held-out task after each k: shape (n_tasks, len(ks))."""
+def _task_mse(config: dict, rate: float, ks: np.ndarray,
+              blowups: int) -> tuple[np.ndarray, np.ndarray]:
+    """MSE of each held-out task after each k, shape (n_tasks, len(ks)), and the tasks'
+    amplitudes (drawn from eval.seed alone, as the real held-out set is: every seed of a sweep
+    sees the same tasks)."""
     rng = np.random.default_rng(config["eval"]["seed"] + 1234)
     amp = rng.uniform(*config["task"]["amplitude"], config["eval"]["n_tasks"])
     start = amp[:, None] ** 2 / 2
@@ -67,7 +70,7 @@ def _task_mse(config: dict, rate: float, ks: np.ndarray, blowups: int) -> np.nda
     mse = start * (0.02 + 0.98 * np.exp(-rate * ks[None, :])) * noise
     if blowups:
         mse[-blowups:] = start[-blowups:] * np.exp(0.08 * ks[None, :])  # x13 after 32 steps
-    return mse
+    return mse, amp
 
 
 def make_run(run_dir, overrides: dict | None = None, *, status: str = "done",
@@ -94,7 +97,8 @@ def make_run(run_dir, overrides: dict | None = None, *, status: str = "done",
     total, every, steps = config["meta_iters"], config["log_every"], config["eval"]["steps"]
     done_iters = total if status == "done" else total // 2
     ks = np.arange(steps + 1)
-    mse = _task_mse(config, rate, ks.astype(float), blowups=1 if config["seed"] % 3 == 2 else 0)
+    mse, amplitude = _task_mse(config, rate, ks.astype(float),
+                               blowups=1 if config["seed"] % 3 == 2 else 0)
 
     # curve.csv: held-out MSE at curve_ks on the first curve_tasks tasks, rising skill; the
     # row at iteration 0 has no train loss yet (an empty field, as pandas writes NaN).
@@ -126,7 +130,7 @@ def make_run(run_dir, overrides: dict | None = None, *, status: str = "done",
                     np.full(len(ks), len(mse)), blown.sum(0)])
         _write_csv(run_dir / "eval_tasks.csv",
                    ["task", "amplitude", "phase"] + [f"mse_k{k}" for k in ks],
-                   [np.arange(len(mse)), np.sqrt(2 * mse[:, 0]), np.zeros(len(mse)), *mse.T])
+                   [np.arange(len(mse)), amplitude, np.zeros(len(mse)), *mse.T])
         if fits:
             _write_predictions(run_dir, config, rate)
         metrics = {"eval_steps": steps, "mse_k0_mean": float(mse[:, 0].mean()),
