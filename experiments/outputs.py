@@ -33,10 +33,12 @@ def write_evaluation(out: Path, heldout: HeldOut, mse: torch.Tensor,
 
 def task_table(heldout: HeldOut, mse: torch.Tensor) -> pd.DataFrame:
     """eval_tasks.csv: one row per held-out task, its parameters and its MSE after every k."""
-    tasks = pd.DataFrame({"task": range(len(heldout)),
-                          "amplitude": heldout.amplitude.cpu().numpy(),
-                          "phase": heldout.phase.cpu().numpy()})
-    per_k = pd.DataFrame(mse.numpy(), columns=[f"mse_k{k}" for k in range(mse.shape[1])])
+    task, amplitude, phase = rundir.TASK_COLUMNS
+    tasks = pd.DataFrame({task: range(len(heldout)),
+                          amplitude: heldout.amplitude.cpu().numpy(),
+                          phase: heldout.phase.cpu().numpy()})
+    per_k = pd.DataFrame(mse.numpy(),
+                         columns=[rundir.task_mse_column(k) for k in range(mse.shape[1])])
     return pd.concat([tasks, per_k], axis=1)
 
 

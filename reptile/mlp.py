@@ -23,7 +23,6 @@ import torch
 from .names import INITS
 
 
-
 def _tanh(x: torch.Tensor) -> torch.Tensor:
     """tanh(x) = 2 sigmoid(2x) - 1: on CPUs torch's sigmoid kernel is several times faster than
     its tanh (benchmarks/engine.py), and tanh is most of the arithmetic of these small networks.
