@@ -18,7 +18,7 @@ from typing import Any
 
 from hydra.core.config_store import ConfigStore
 
-from reptile.names import ACTIVATIONS, ALGORITHMS, DEVICES, INITS, OPTIMIZERS
+from reptile.names import ACTIVATIONS, ALGORITHMS, DEVICES, INITS, OPTIMIZERS, TAILS
 
 
 @dataclass(frozen=True)
@@ -108,6 +108,15 @@ class AlgoSchema:
                      "`algo=reptile|fomaml|maml|pretrain`", one_of(ALGORITHMS))
     meta_optimizer: str = knob("sgd", "sgd: the update above / adam: (phi - mean W) as Adam's "
                                "gradient, meta_step its learning rate", one_of(OPTIMIZERS))
+    tail: str = knob(
+        "separate", "maml, fomaml: the query minibatch; separate: held apart from the support "
+        "(on a grid family the last inner_batch of each task's shuffled points) / shared: the "
+        "next minibatch of the inner loop's own cycle", one_of(TAILS),
+        # the support must fill a minibatch once the query's points are held apart
+        across(lambda v, c: v == "shared" or not c.task.grid or c.algo.name not in (
+            "maml", "fomaml") or c.task.n_points - c.inner_batch >= c.inner_batch,
+            "shared when a grid task's points minus the query's (task.n_points - inner_batch "
+            "= {c.task.n_points} - {c.inner_batch}) cannot fill an inner minibatch"))
 
 
 @dataclass

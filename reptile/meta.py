@@ -45,6 +45,7 @@ class MetaConfig:
     inner_batch: int  # m points per inner minibatch
     inner_optimizer: str  # sgd | adam
     meta_optimizer: str  # sgd | adam
+    tail: str  # the MAML family's query minibatch: separate | shared (episodes.py)
 
 
 @dataclass(frozen=True)
@@ -60,8 +61,10 @@ class Member:
 def task_stream(family: SineFamily, cfg: MetaConfig, seed: int, query: bool = False):
     """The training tasks of one member: k inner minibatches per task, plus a query minibatch if
     asked."""
-    stream = SupportQueryStream if query else TaskStream
-    return stream(family, seed, cfg.meta_batch, cfg.inner_steps, cfg.inner_batch)
+    if query:
+        return SupportQueryStream(family, seed, cfg.meta_batch, cfg.inner_steps, cfg.inner_batch,
+                                  cfg.tail)
+    return TaskStream(family, seed, cfg.meta_batch, cfg.inner_steps, cfg.inner_batch)
 
 
 class MetaLearner:

@@ -7,3 +7,4 @@ ACTIVATIONS = ("tanh", "relu", "sigmoid")  # mlp.ACTIVATIONS
 INITS = ("uniform", "normal")  # MLP.init schemes
 OPTIMIZERS = ("sgd", "adam")  # inner and meta optimisers
 DEVICES = ("auto", "cpu", "cuda")
+TAILS = ("separate", "shared")  # the MAML family's query minibatch (episodes.py)

@@ -129,11 +129,15 @@ class TaskStream:
     def _sample_chunk(self, c: int) -> tuple[torch.Tensor, torch.Tensor]:
         return self._draw_chunk(c)[:2]
 
+    def _chunk_tasks(self, c: int) -> tuple[torch.Generator, TaskBatch]:
+        """Chunk c's generator and its tasks, drawn first from it."""
+        gen = make_generator(self.seed, "train", c)
+        return gen, self.family.sample(self.chunk * self.meta_batch, gen)
+
     def _draw_chunk(self, c: int):
         """Chunk c's minibatches xb, yb, its tasks and its generator (for subclasses that draw
         more from the same tasks, after the minibatches)."""
-        gen = make_generator(self.seed, "train", c)
-        tasks = self.family.sample(self.chunk * self.meta_batch, gen)
+        gen, tasks = self._chunk_tasks(c)
         idx = minibatch_indices(len(tasks.x), self.family.n_points, self.steps, self.batch, gen)
         return gather_points(tasks.x, idx), gather_points(tasks.y, idx), tasks, gen
 

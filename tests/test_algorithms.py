@@ -76,14 +76,37 @@ def test_fomaml_and_maml_coincide_when_the_inner_loop_is_the_identity(steps, rat
     torch.testing.assert_close(loss_m, loss_f, rtol=1e-10, atol=1e-12)
 
 
-def test_support_of_the_query_stream_is_the_plain_stream_and_the_query_is_apart():
-    cfg = meta_config(meta_batch=4, inner_steps=2, inner_batch=10)
-    for family in (FAMILY, MAML_FAMILY):
-        plain, episodes = task_stream(family, cfg, 0), task_stream(family, cfg, 0, query=True)
-        (xb, yb), (ex, ey) = plain(3), episodes(3)
-        assert ex.shape == (4, 3, 10, 1)
-        assert torch.equal(ex[:, :2], xb) and torch.equal(ey[:, :2], yb)
-    assert not torch.isin(ex[:, 2], ex[:, :2]).any()  # fresh x on the MAML family
+def test_separate_tail_query_is_held_apart_from_the_support():
+    cfg = meta_config(meta_batch=4, inner_steps=5, inner_batch=10, tail="separate")
+    # the grid family: a task is its 50 grid points; 10 are the query, the support cycles
+    # through the other 40 (5 minibatches: one pass of 4 and a reshuffled fifth)
+    xb, _ = task_stream(FAMILY, cfg, 0, query=True)(3)
+    assert xb.shape == (4, 6, 10, 1)
+    for task in xb[..., 0]:
+        support, query = task[:5], task[5]
+        assert not torch.isin(query, support).any()
+        assert len(set(support[:4].flatten().tolist())) == 40  # one pass over the pool
+        assert set(support[4].tolist()) <= set(support[:4].flatten().tolist())
+    # x drawn per task: the support is the plain stream's, the query fresh draws
+    plain, episodes = task_stream(MAML_FAMILY, cfg, 0), task_stream(MAML_FAMILY, cfg, 0, True)
+    (xb, yb), (ex, ey) = plain(3), episodes(3)
+    assert torch.equal(ex[:, :5], xb) and torch.equal(ey[:, :5], yb)
+    assert not torch.isin(ex[:, 5], ex[:, :5]).any()
+
+
+@pytest.mark.parametrize("family,steps,batch", [(FAMILY, 5, 10), (MAML_FAMILY, 4, 5)],
+                         ids=["grid", "x-per-task"])
+def test_shared_tail_query_continues_the_inner_cycle(family, steps, batch):
+    """The query is the next minibatch of the cycle through the task's points; here the
+    support has used every point, so the query starts the next pass and shares its points."""
+    cfg = meta_config(meta_batch=3, inner_steps=steps, inner_batch=batch, tail="shared")
+    xb, yb = task_stream(family, cfg, 0, query=True)(0)
+    for x, y in zip(xb[..., 0], yb[..., 0]):
+        points = set(x[:steps].flatten().tolist())
+        assert len(points) == family.n_points
+        assert set(x[steps].tolist()) <= points  # the query's points are support points
+        pairs = dict(zip(x.flatten().tolist(), y.flatten().tolist()))
+        assert len(pairs) == len(points)  # one task: one y per x
 
 
 def test_pretrain_gradient_is_that_of_the_pooled_mse():
