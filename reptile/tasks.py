@@ -145,16 +145,22 @@ class TaskStream:
 class PopulationStream:
     """The training data of a population: member p's own stream (its seed), its n tasks in rows
     p*n .. p*n + n - 1 of xb, yb [P * n, k, m, 1]. A member's data are exactly those it would
-    train on alone."""
+    train on alone. The members' chunks are drawn together and kept stacked [P, ...], so an
+    iteration costs one slice, not one per member."""
 
     def __init__(self, streams: list[TaskStream]):
         self.streams = streams
+        self._cached: tuple[int, torch.Tensor, torch.Tensor] | None = None
 
     def __call__(self, iteration: int) -> tuple[torch.Tensor, torch.Tensor]:
-        if len(self.streams) == 1:
-            return self.streams[0](iteration)
-        xs, ys = zip(*(stream(iteration) for stream in self.streams))
-        return torch.cat(xs), torch.cat(ys)
+        first = self.streams[0]
+        c, i = divmod(iteration, first.chunk)
+        if self._cached is None or self._cached[0] != c:
+            drawn = [stream._sample_chunk(c) for stream in self.streams]
+            self._cached = (c, torch.stack([x for x, _ in drawn]),
+                            torch.stack([y for _, y in drawn]))
+        n = first.meta_batch
+        return tuple(t[:, i * n : (i + 1) * n].flatten(0, 1) for t in self._cached[1:])
 
     def select(self, keep: list[int]) -> PopulationStream:
         return PopulationStream([self.streams[i] for i in keep])
