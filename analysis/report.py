@@ -26,6 +26,7 @@ from analysis.gallery import fit_gallery
 from analysis.load import Runs, load_runs
 from analysis.protocol import describe
 from analysis.render import write_table
+from analysis.search import search_sections
 from analysis.style import label
 from analysis.tables import (
     ALL,
@@ -182,8 +183,11 @@ def build_report(paths: Iterable[str | os.PathLike], out: str | os.PathLike,
                   f"*{entry.caption}* [PDF]({pdf})", ""]
     if not entries:
         lines += ["No figures (`--no-figures`, or no finished job).", ""]
+    search_lines, search_files = search_sections(runs, out, figures)
+    lines += search_lines
     lines += ["## Data", ""] + [f"- [{name}]({path.name})" for name, path in data.items()]
-    written = [*data.values(), *(f for e in [*tables, *entries] for f in e.files.values())]
+    written = [*data.values(), *(f for e in [*tables, *entries] for f in e.files.values()),
+               *search_files]
     _remove_stale(out, written)
     return write_text(out / "report.md", "\n".join(lines) + "\n")
 
