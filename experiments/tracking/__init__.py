@@ -140,7 +140,7 @@ def prepare_sweep(config: DictConfig) -> None:
 
         from .tensorboard_run import write_experiment
 
-        params = config.hydra.sweeper.get("params") or {}
+        params = config.hydra.sweeper.get("params")
         keys = swept(list(config.hydra.overrides.task),
-                     OmegaConf.to_container(params, resolve=False))
+                     OmegaConf.to_container(params) if params else {})
         write_experiment(sweep_dir, keys, metric_names(config))
