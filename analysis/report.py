@@ -26,7 +26,7 @@ from analysis.gallery import fit_gallery
 from analysis.load import Runs, load_runs
 from analysis.protocol import describe
 from analysis.render import write_table
-from analysis.search import search_sections
+from analysis.search import search_sections, studies
 from analysis.style import label
 from analysis.tables import (
     ALL,
@@ -158,15 +158,19 @@ def build_report(paths: Iterable[str | os.PathLike], out: str | os.PathLike,
     out.mkdir(parents=True, exist_ok=True)
     data = write_data(runs, out)
     protocol = describe(runs.constants)
+    # a search's trials are each a setting of their own: its section replaces per-setting ones
+    folders = studies(runs.jobs["run_dir"])
+    search_only = bool(folders) and all(any(f in Path(d).parents for f in folders)
+                                        for d in runs.jobs["run_dir"])
     tables = []
-    for table in sensitivity_tables(runs, ks, statistic):
+    for table in [] if search_only else sensitivity_tables(runs, ks, statistic):
         caption = table_caption(table, runs, protocol)
         files = write_table(table, caption, out / "tables")
         title = "by " + " × ".join(table.factors) if table.factors != [ALL] else "of all jobs"
         tables.append(Entry(f"Held-out MSE {title}", caption, files))
     shown = present_ks(runs, ks)
     entries = (draw_figures(runs, out / "figures", max(shown), statistic, protocol, gallery_tasks)
-               if figures and shown else [])
+               if figures and shown and not search_only else [])
     lines = ["# Sensitivity report", "", *_overview(runs, paths, statistic, protocol), "",
              "## Problems", "", *_problems(runs), "", "## Tables", ""]
     for number, entry in enumerate(tables, 1):
@@ -174,14 +178,18 @@ def build_report(paths: Iterable[str | os.PathLike], out: str | os.PathLike,
                           for kind, path in entry.files.items())
         lines += [f"### Table {number}. {entry.title}", "",
                   entry.files["md"].read_text(encoding="utf-8"), f"Files: {links}", ""]
-    if not tables:
+    if search_only:
+        lines += ["Only searches: every trial is a setting of its own, so each search's section "
+                  "below (its trials table and figures) stands in for the per-setting tables "
+                  "and figures.", ""]
+    elif not tables:
         lines += ["No finished job evaluated any of the k asked for.", ""]
-    lines += ["## Figures", ""]
+    lines += [] if search_only else ["## Figures", ""]
     for number, entry in enumerate(entries, 1):
         png, pdf = (entry.files[s].relative_to(out).as_posix() for s in ("png", "pdf"))
         lines += [f"### Figure {number}. {entry.title}", "", f"![{entry.title}]({png})", "",
                   f"*{entry.caption}* [PDF]({pdf})", ""]
-    if not entries:
+    if not entries and not search_only:
         lines += ["No figures (`--no-figures`, or no finished job).", ""]
     search_lines, search_files = search_sections(runs, out, figures)
     lines += search_lines

@@ -21,7 +21,7 @@ import pandas as pd
 import rundir
 from analysis.fmt import number
 from analysis.load import Runs
-from analysis.style import RC, label, save_figure
+from analysis.style import RC, label, plain_log_ticks, save_figure
 
 
 def studies(run_dirs: Iterable[str]) -> list[Path]:
@@ -50,19 +50,20 @@ def load_study(folder: Path):
 
 def trials_table(study, folder: Path, runs: Runs) -> pd.DataFrame:
     """One row per trial, best first: its state, objective (validation MSE), the test MSE of
-    its jobs (mean over them), its parameters, its job folders and why it failed."""
+    its jobs (mean over them), its parameters, its job folders and why it failed (its job's
+    run.json says best: "diverged at iteration 5" rather than "returned None")."""
     per_trial = max(1, len(study.user_attrs.get("replicates") or []))
     jobs = runs.jobs.set_index("run_dir")
     rows = []
     for t in study.trials:
         dirs = [str((folder / str(t.number * per_trial + r)).resolve()) for r in range(per_trial)]
-        test = [jobs.at[d, "final_mse_mean"] for d in dirs
-                if d in jobs.index and "final_mse_mean" in jobs]
-        test = [v for v in test if v is not None and v == v]
+        mine = jobs.loc[[d for d in dirs if d in jobs.index]]
+        test = mine["final_mse_mean"].dropna().tolist() if "final_mse_mean" in mine else []
+        errors = mine["error"].dropna().tolist() if "error" in mine else []
         rows.append({"trial": t.number, "state": t.state.name.lower(),
                      "val_mse": t.value, "test_mse": np.mean(test) if test else None,
                      **t.params, "jobs": " ".join(Path(d).name for d in dirs),
-                     "error": t.user_attrs.get("error")})
+                     "error": errors[0] if errors else t.user_attrs.get("error")})
     frame = pd.DataFrame(rows)
     return frame.sort_values(["val_mse", "trial"], na_position="last", ignore_index=True)
 
@@ -121,6 +122,8 @@ def figures(study, folder: Path, prefix: str = "") -> list[tuple[str, str, list[
         ax = vis.plot_optimization_history(study, target_name=objective)
         ax.set_yscale("log" if log else "linear")
         ax.set_ylim(**limits)
+        if log:
+            plain_log_ticks(ax.yaxis)
         ax.set_xlabel("trial")
         ax.legend(["trial", "best so far"], loc="upper right")
         return ax
@@ -138,6 +141,7 @@ def figures(study, folder: Path, prefix: str = "") -> list[tuple[str, str, list[
             if log:
                 ax.set_yscale("log")
                 ax.set_ylim(**limits)
+                plain_log_ticks(ax.yaxis)
             ax.set_xlabel(label(ax.get_xlabel()))
         return axes
 
