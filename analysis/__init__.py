@@ -7,6 +7,7 @@ experiments/, and needs no model in memory.
     tables          sensitivity_tables(runs, ks, statistic); render writes Markdown, LaTeX, CSV
     figures         mse_vs_k, sensitivity, heatmap, learning_curves; gallery.fit_gallery
     report          build_report(paths, out) -> OUT/report.md; also `python -m analysis --help`
+    search          a search folder's study: trials table and Optuna's figures (optuna needed)
     maml_benchmark  the MAML paper's sine benchmark tables; paper and paperfigs draw the paper
                     figures (`python -m analysis.paper --help`)
 """

@@ -37,6 +37,7 @@ def test_tensorboard_sweep_a_run_per_job_and_the_hparams_experiment(tmp_path):
     info = check_done_job(sweep / "0")
     assert done["hparams"]["inner_lr"] == 0.02 and done["hparams"]["model.width"] == 16.0
     assert done["hparams"]["logger.name"] == "tensorboard"
+    assert (done["group"], diverged["group"]) == ("0", "1")  # a row per job in HParams
     for tag, k in (("curve/mse_k0", 0), ("curve/mse_k8", 8)):
         got = done["scalars"][tag]
         assert [s for s, _ in got] == [s for s, _ in curve(sweep / "0", k)]

@@ -114,7 +114,7 @@ def start(cfg: DictConfig, out: Path) -> Tracker:
         if name == "tensorboard":
             from .tensorboard_run import TensorBoardRun
 
-            tracker = TensorBoardRun(Path(out), hyperparameters(cfg))
+            tracker = TensorBoardRun(Path(out), run, hyperparameters(cfg))
         else:
             from .mlflow_run import MlflowRun
 

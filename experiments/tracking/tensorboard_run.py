@@ -38,9 +38,10 @@ class TensorBoardRun:
     """One job: its hyperparameters (the HParams session), its curve, its final metrics under
     final/ (the HParams table's metric columns), fit.png, and its end status."""
 
-    def __init__(self, out: Path, hparams: dict):
+    def __init__(self, out: Path, name: str, hparams: dict):
         self.writer = _Writer(out)
-        self.writer.add(hp.hparams_pb(hparams, start_time_secs=time.time()))
+        # trial_id names the job's row (session group) in the HParams table
+        self.writer.add(hp.hparams_pb(hparams, trial_id=name, start_time_secs=time.time()))
         self.step = 0
 
     def curve(self, iteration: int, values: dict[str, float]) -> None:

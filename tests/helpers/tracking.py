@@ -10,8 +10,9 @@ import rundir
 
 def read_tensorboard(run_dir: Path) -> dict:
     """A run directory's (or a sweep folder's) events: scalars {tag: [(step, value)]}, images
-    {tag: [png bytes]}, hparams {name: value}, end status, and the HParams experiment (the
-    sweep folder's: {"hparams": [...], "metrics": [...]})."""
+    {tag: [png bytes]}, hparams {name: value}, group (its row in the HParams table), end
+    status, and the HParams experiment (the sweep folder's: {"hparams": [...], "metrics":
+    [...]})."""
     from tensorboard.backend.event_processing import event_accumulator as ea
     from tensorboard.plugins.hparams import metadata
 
@@ -22,7 +23,7 @@ def read_tensorboard(run_dir: Path) -> dict:
     out = {"scalars": {t: [(e.step, e.value) for e in acc.Scalars(t)] for t in tags["scalars"]},
            "images": {t: [e.encoded_image_string for e in acc.Images(t)]
                       for t in tags["images"]},
-           "hparams": {}, "status": None, "experiment": None}
+           "hparams": {}, "group": None, "status": None, "experiment": None}
     try:
         content = acc.PluginTagToContent(metadata.PLUGIN_NAME)
     except KeyError:
@@ -31,6 +32,7 @@ def read_tensorboard(run_dir: Path) -> dict:
         start = metadata.parse_session_start_info_plugin_data(
             content[metadata.SESSION_START_INFO_TAG])
         out["hparams"] = {k: getattr(v, v.WhichOneof("kind")) for k, v in start.hparams.items()}
+        out["group"] = start.group_name
     if metadata.SESSION_END_INFO_TAG in content:
         out["status"] = metadata.parse_session_end_info_plugin_data(
             content[metadata.SESSION_END_INFO_TAG]).status
