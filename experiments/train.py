@@ -74,8 +74,8 @@ def finish_line(info: dict, out: Path) -> float | None:
         f"  held-out MSE after {metrics['eval_steps']} steps: {metrics['mse_mean']:.4f} mean, "
         f"{metrics['mse_median']:.4f} median{validation}" if metrics else f"  ({info['error']})"
     ))
-    # the mean, as every table reports: a task whose adaptation blows up makes it infinite,
-    # and the search records such a trial failed (docs/sweeps.md, Search)
+    # the mean, as every table reports: a task whose adaptation blows up makes it huge (TPE
+    # only ranks it low) or infinite (the search records the trial failed): docs/sweeps.md
     return metrics.get("val_mse_mean", metrics.get("mse_mean"))
 
 

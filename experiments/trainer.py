@@ -256,7 +256,6 @@ class Population:
             "init_mse_mean": init[-1]["mse_mean"], "init_mse_sem": init[-1]["mse_sem"],
         }
 
-
     def _write_validation(self, job: Job, mse: torch.Tensor) -> dict:
         """eval_val.csv of one job; returns run.json's validation metrics."""
         tasks = self.validation[job.cfg.eval.seed]
