@@ -10,6 +10,7 @@ experiments/, and needs no model in memory.
     figures         mse_vs_k, learning_curves, heatmap; knobfigs: MSE against a knob
                     (sensitivity, by_method, budget); gallery.fit_gallery; plotting: helpers
     report          build_report(paths, out) -> OUT/report.md; also `python -m analysis --help`
+    search          a search folder's study: trials table and Optuna's figures (optuna needed)
     maml_benchmark  the MAML paper's sine benchmark tables; paper and paperfigs draw the paper
                     figures (`python -m analysis.paper --help`)
 """

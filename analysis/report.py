@@ -31,6 +31,7 @@ from analysis.load import Runs, load_runs
 from analysis.plotting import BAND_NOTE, save
 from analysis.protocol import describe as describe_protocol
 from analysis.render import write_table
+from analysis.search import search_sections, studies
 from analysis.style import label
 from analysis.tables import (
     ALL,
@@ -235,37 +236,50 @@ def build_report(paths: Iterable[str | os.PathLike], out: str | os.PathLike,
         steps = evaluated_ks(runs)
         raise AnalysisError(f"--k {k}: no finished job evaluated k={k} (allowed: "
                             + (f"{steps[0]} to {steps[-1]})" if steps else "none)"))
+    # a search's trials are each a setting of their own: its section replaces per-setting ones
+    folders = studies(runs.jobs["run_dir"])
+    search_only = bool(folders) and all(any(f in Path(d).parents for f in folders)
+                                        for d in runs.jobs["run_dir"])
     # one pass over every k when figures need them all (the tables' k are among them)
     steps = evaluated_ks(runs) if figures else shown
-    cells = cell_statistics(runs, steps, statistic, interval) if shown else None
+    cells = cell_statistics(runs, steps, statistic, interval) if shown and not search_only \
+        else None
     tables = []
-    for table in sensitivity_tables(runs, ks, statistic, interval, cells):
+    for table in [] if search_only else sensitivity_tables(runs, ks, statistic, interval, cells):
         caption = table_caption(table, c)
         title = "by " + " × ".join(table.factors) if table.factors != [ALL] else "of all jobs"
         tables.append(Entry(f"Held-out MSE {title}", caption, write_table(
             table, caption, out / "tables")))
     curves = read_curves(runs)  # once for all knobs (and one warning per damaged file)
-    budget = budget_tables(runs, curves, budgets, statistic, interval)
+    budget = [] if search_only else budget_tables(runs, curves, budgets, statistic, interval)
     for table in budget:
         caption = budget_caption(table, int(curves["k"].max()), c.protocol,
                                  c.interval_text(per_task=False))
         tables.append(Entry(f"Training length and {table.factors[0]}", caption,
                             write_table(table, caption, out / "tables")))
     entries = []
-    if figures and shown:
+    if figures and shown and not search_only:
         entries = draw_figures(c, out / "figures", max(shown) if k is None else k,
                                gallery_tasks, cells, budget, curves)
     lines = ["# Sensitivity report", "", *_overview(c, paths), "", "## Problems", "",
              *_problems(runs), "", "## Tables", ""]
     _section(lines, out, tables, "Table", 1)
-    if not tables:
+    if search_only:
+        lines += ["Only searches: every trial is a setting of its own, so each search's section "
+                  "below (its trials table and figures) stands in for the per-setting tables "
+                  "and figures.", ""]
+    elif not tables:
         lines += ["No finished job evaluated any of the k asked for.", ""]
-    lines += ["## Figures", ""]
+    if not search_only:
+        lines += ["## Figures", ""]
     _section(lines, out, entries, "Figure", 1)
-    if not entries:
+    if not entries and not search_only:
         lines += ["No figures (`--no-figures`, or no finished job).", ""]
+    search_lines, search_files = search_sections(runs, out, figures)
+    lines += search_lines
     lines += ["## Data", ""] + [f"- [{name}]({path.name})" for name, path in data.items()]
-    written = [*data.values(), *(f for e in [*tables, *entries] for f in e.files.values())]
+    written = [*data.values(), *(f for e in [*tables, *entries] for f in e.files.values()),
+               *search_files]
     _remove_stale(out, written)
     return write_text(out / "report.md", "\n".join(lines) + "\n")
 

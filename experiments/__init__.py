@@ -7,6 +7,7 @@
     trainer     one job's loop: train, curve, checkpoints, evaluation
     writer      one job's run.json and checkpoint; outputs: its other files
     sweep       summary.csv, failure records, unique folder names; callbacks: Hydra's hooks
+    tracking    logger=tensorboard|mlflow: each job's hyperparameters, curve, metrics, figure
     sharpness   python -m experiments.sharpness RUN_DIR: a diagnostic of finished runs
 """
 

@@ -42,3 +42,21 @@ class SweepSummary(Callback):
         print(text, flush=True)
         if not ok:
             sys.exit(1)  # SystemExit passes through Hydra's callback guard, which eats Exceptions
+
+
+class PrepareTracking(Callback):
+    """logger=mlflow|tensorboard: the sweep's MLflow store and experiment, or its TensorBoard
+    HParams experiment, made once in the launching process before any job starts
+    (tracking.prepare_sweep). A failure is one warning: the jobs still train and write their
+    run directories."""
+
+    def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        if config.logger.name == "none":
+            return
+        from . import tracking
+
+        try:
+            tracking.prepare_sweep(config)
+        except Exception as exc:
+            print(f"warning: logger={config.logger.name}: {type(exc).__name__}: {exc}"
+                  .splitlines()[0], file=sys.stderr)

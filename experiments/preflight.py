@@ -1,9 +1,9 @@
 """Checks every job of a launch before Hydra makes a folder or a launcher starts a worker.
 
 Composes the config of each job the launch will run (rundir.sweep.planned_jobs: the command
-line's sweeps crossed with a sweep preset's hydra.sweeper.params) and validates it,
-so an impossible setting anywhere in a sweep is one line and exit status 2 before any compute,
-instead of a traceback or a failed job minutes later.
+line's sweeps crossed with a sweep preset's hydra.sweeper.params; for a search, every bound of
+its search space) and validates it, so an impossible setting anywhere in a sweep is one line and
+exit status 2 before any compute, instead of a traceback or a failed job minutes later.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from experiments import CONF
-from rundir.sweep import planned_jobs
+from rundir.sweep import SEARCH_SWEEPER, planned_jobs, replicates
 
 from .schema import register
 from .validate import ConfigError, validate
@@ -79,18 +79,53 @@ def check(argv: list[str]) -> None:
             cfg = compose("config", overrides=base, return_hydra_config=True)
             params = cfg.hydra.sweeper.get("params") if multirun else None
             params = OmegaConf.to_container(params) if params else None
-            jobs = planned_jobs(overrides, params) if multirun else [overrides]
+            if multirun and cfg.hydra.sweeper.get("_target_") == SEARCH_SWEEPER:
+                jobs = search_jobs(cfg, overrides, params)
+            else:
+                jobs = [(job, f"in the job {' '.join(job)}") for job in (
+                    planned_jobs(overrides, params) if multirun else [overrides])]
             composer = Composer()
-            for job in jobs:
+            for job, where in jobs:
                 try:
                     validate(composer(job))
                 except ConfigError as exc:
-                    where = f" (in the job {' '.join(job)})" if multirun and len(jobs) > 1 else ""
-                    raise ConfigError(f"{exc}{where}") from None
+                    raise ConfigError(f"{exc} ({where})" if len(jobs) > 1 else str(exc)) from None
         except (HydraException, OmegaConfBaseException) as exc:
             cause = exc.__cause__
             detail = f": {str(cause).splitlines()[0]}" if cause and str(cause) else ""
             raise ConfigError(_one_line(str(exc)) + detail) from None
+
+
+def search_jobs(cfg: DictConfig, overrides: list[str],
+                params: dict | None) -> list[tuple[list[str], str]]:
+    """A search's jobs to validate, each with where it comes from: every bound of the search
+    space (each end of an interval or range, each choice) with the other keys at their first
+    bound, for each replicate. The search itself samples between bounds the schema allows."""
+    from hydra_plugins.optuna_search._space import SearchSpace, format_value
+
+    if not cfg.eval.validation_tasks:
+        raise ConfigError("eval.validation_tasks=0 is not allowed in a search: it optimises the "
+                          "MSE on validation tasks, never on the test tasks (the search presets "
+                          "set it)")
+    key = cfg.hydra.sweeper.get("replicate_key")
+    try:
+        space = SearchSpace([f"{k}={v}" for k, v in (params or {}).items()] + overrides, key)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    if not space.distributions:
+        raise ConfigError("a search needs a search space: hydra.sweeper.params or an override "
+                          "such as 'inner_lr=tag(log, interval(0.001, 0.1))'")
+    corners = space.corners()
+    first = {name: values[0] for name, values in corners.items()}
+    jobs = []
+    for name, values in corners.items():
+        for value in values:
+            where = f"the bound {name}={format_value(value)} of {space.lines[name]}"
+            for replicate in replicates(overrides, params, key) or [None]:
+                jobs.append((space.overrides({**first, name: value})
+                             + ([replicate] if replicate else []),
+                             f"{where}, with {replicate}" if replicate else where))
+    return jobs
 
 
 def _is_sweep(override: str) -> bool:

@@ -20,6 +20,8 @@ from hydra.core.config_store import ConfigStore
 
 from reptile.names import ACTIVATIONS, ALGORITHMS, DEVICES, INITS, OPTIMIZERS, TAILS
 
+from .tracking import LOGGERS
+
 
 @dataclass(frozen=True)
 class Rule:
@@ -153,6 +155,16 @@ class EvalSchema:
     extra_shots: list[int] = knob([], "further K values evaluated on the same held-out tasks at "
                                   "the end: eval_K{K}.csv, eval_tasks_K{K}.csv",
                                   fits_grid("a list of integers >= 1"))
+    validation_tasks: int = knob(0, "validation tasks, drawn from eval.seed's own validation "
+                                 "stream (never test tasks) and evaluated as the held-out ones "
+                                 "at the end: eval_val.csv, val_mse_* in run.json; a search "
+                                 "optimises their MSE; 0 = none", at_least(0, "0 = none"))
+
+
+@dataclass
+class LoggerSchema:
+    name: str = knob("none", "experiment tracker, set by the group choice "
+                     "`logger=none|tensorboard|mlflow` (README: Tracking)", one_of(LOGGERS))
 
 
 @dataclass
@@ -161,6 +173,7 @@ class Schema:
     model: ModelSchema = field(default_factory=ModelSchema)
     algo: AlgoSchema = field(default_factory=AlgoSchema)
     eval: EvalSchema = field(default_factory=EvalSchema)
+    logger: LoggerSchema = field(default_factory=LoggerSchema)
     seed: int = knob(0, "training seed: initial weights and the training task stream",
                      at_least(0), member=True)
     device: str = knob("auto", "cpu / cuda / auto (cuda when available)", one_of(DEVICES))

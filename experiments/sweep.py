@@ -27,7 +27,9 @@ if TYPE_CHECKING:
 
 # Leading columns of summary.csv; the swept hyperparameters go between JOB and STATUS_COLS.
 JOB = "job"
+TRIAL = "trial"  # a search's: the trial a job belongs to (after JOB)
 STATUS_COLS = ["seed", "status", "iteration", "wall_seconds"]
+BEST_SHOWN = 10  # a search ends with its best trials
 
 _SUFFIX = secrets.token_hex(2)  # one per process, so every path this process names agrees
 
@@ -123,7 +125,20 @@ def summary_frame(sweep_dir: Path) -> pd.DataFrame:
             if k in settings.columns and k != "seed"]
     for i, key in enumerate(keys):
         frame.insert(1 + i, key, settings[key])
+    search = _search_plan(sweep_dir)
+    if search is not None:
+        frame.insert(1, TRIAL, [int(job) // search[1] if job.isdigit() else None
+                                for job in frame[JOB]])
+        frame[TRIAL] = frame[TRIAL].astype("Int64")
     return frame
+
+
+def _search_plan(sweep_dir: Path) -> tuple[int, int] | None:
+    """(trials, jobs per trial) of a search folder; None for another sweep or no plan yet."""
+    try:
+        return rundir.sweep.search_plan(sweep_dir)
+    except (rundir.ContractError, KeyError, ValueError):
+        return None
 
 
 def _read_job(job: Path) -> tuple[dict, dict]:
@@ -165,16 +180,25 @@ def relaunch_command(sweep_dir: Path) -> str:
 
 
 def table(frame: pd.DataFrame) -> str:
-    """Held-out MSE per setting, averaged over seeds: the table a sweep ends with."""
+    """Held-out MSE per setting, averaged over seeds: the table a sweep ends with; with
+    validation tasks their MSE first, and a search's best trials by it (its objective)."""
     keys = list(frame.columns[1:frame.columns.get_loc("seed")])
     done = frame[frame["status"] == "done"]
     if done.empty or "mse_mean" not in done:
         return "no job finished"
     if not keys:
         return done[[JOB, "seed", "mse_k0_mean", "mse_mean", "mse_median"]].to_string(index=False)
+    validation = {"val_mse": ("val_mse_mean", "mean")} if "val_mse_mean" in done else {}
     stats = done.groupby(keys, sort=True, dropna=False).agg(
-        seeds=("seed", "size"), mse_k0=("mse_k0_mean", "mean"), mse=("mse_mean", "mean"),
-        mse_sd=("mse_mean", "std"), median=("mse_median", "mean"))
+        seeds=("seed", "size"), **validation, mse_k0=("mse_k0_mean", "mean"),
+        mse=("mse_mean", "mean"), mse_sd=("mse_mean", "std"), median=("mse_median", "mean"))
+    if TRIAL in keys and validation:
+        # trials whose jobs all finished, best first (the study's value is this mean)
+        stats = stats[stats["seeds"] == done.groupby(TRIAL).size().max()]
+        stats = stats.sort_values("val_mse").head(BEST_SHOWN)
+        return ("the best trials by val_mse, the search's objective (the held-out MSE on "
+                "validation tasks); mse: on the test tasks\n" + stats.reset_index().to_string(
+                    index=False, float_format=lambda v: f"{v:.4g}"))
     return stats.reset_index().to_string(index=False, float_format=lambda v: f"{v:.4g}")
 
 

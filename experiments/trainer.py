@@ -26,7 +26,7 @@ from reptile.evaluate import adaptation_mse, per_k_stats, signal_power
 from reptile.tasks import HeldOut
 from rundir.quicklook import draw_fit_figure
 
-from . import build, outputs
+from . import build, outputs, tracking
 from .job import Job
 from .schema import MEMBER_KEYS
 
@@ -51,6 +51,9 @@ class Population:
         self.jobs = [Job(c, out, str(self.device)) for c, out in zip(cfgs, outs)]
         # the held-out sets: one per eval.seed (usually all members share one)
         self.heldout = {c.eval.seed: build.heldout(c, self.device) for c in cfgs}
+        # and the validation sets a search selects on, when asked for (eval.validation_tasks)
+        self.validation = {c.eval.seed: build.validation(c, self.device) for c in cfgs
+                           if cfg.eval.validation_tasks}
         e = cfg.eval
         for job in self.jobs:
             if e.snapshot_every:
@@ -85,6 +88,7 @@ class Population:
         t0 = time.perf_counter()
         elapsed = lambda: time.perf_counter() - t0  # noqa: E731
         for job in jobs:
+            job.tracker = tracking.start(job.cfg, job.out)
             job.record("running", learner.iteration, elapsed())
         try:
             alive = self._meta_train(learner, jobs, elapsed)
@@ -164,14 +168,17 @@ class Population:
 
     # -- evaluation ---------------------------------------------------------------------------
     def _mse(self, phi: torch.Tensor, jobs: list[Job], lr: torch.Tensor, steps: int,
-             tasks: slice | None = None, ks: list[int] | None = None) -> torch.Tensor:
+             tasks: slice | None = None, ks: list[int] | None = None,
+             sets: dict[int, HeldOut] | None = None) -> torch.Tensor:
         """adaptation_mse of phi [P, D] (one row per job, or per job twice), each row on its
-        job's held-out tasks (`tasks` of them), after each k in ks (default 0..steps)."""
+        job's held-out tasks (or those of `sets`, e.g. the validation tasks; `tasks` of them),
+        after each k in ks (default 0..steps)."""
         seeds = [job.cfg.eval.seed for job in jobs] * (len(phi) // len(jobs))
+        sets = self.heldout if sets is None else sets
         out = [None] * len(phi)
         for seed in dict.fromkeys(seeds):
             rows = [i for i, s in enumerate(seeds) if s == seed]
-            heldout = self.heldout[seed].subset(tasks) if tasks else self.heldout[seed]
+            heldout = sets[seed].subset(tasks) if tasks else sets[seed]
             mse = adaptation_mse(self.net, phi[rows], heldout, steps, lr[rows],
                                  self.cfg.eval.optimizer, ks=ks)
             for i, row in zip(rows, mse):
@@ -198,6 +205,8 @@ class Population:
         phi, phi0 = learner.phi, self._phi0(jobs).to(self.device)
         lr = self._eval_lr(jobs)
         both = self._mse(torch.cat([phi, phi0]), jobs, torch.cat([lr, lr]), e.steps)
+        val = self._mse(phi, jobs, lr, e.steps, sets=self.validation) if self.validation \
+            else None
         extra = {shots: adaptation_mse(self.net, phi, build.heldout(self.cfg, self.device,
                                                                     shots), e.steps, lr,
                                        e.optimizer)
@@ -206,6 +215,8 @@ class Population:
         def finish(p: int, job: Job) -> None:
             metrics = self._write_evaluation(job, both[p], both[P + p], phi[p : p + 1],
                                              phi0[p : p + 1], extra, p)
+            if val is not None:
+                metrics.update(self._write_validation(job, val[p]))
             outputs.save_weights(job.out, phi[p], {"width": self.cfg.model.width,
                                                    "depth": self.cfg.model.depth,
                                                    "activation": self.cfg.model.activation})
@@ -244,6 +255,13 @@ class Population:
             "n_blowup": final["n_blowup"],
             "init_mse_mean": init[-1]["mse_mean"], "init_mse_sem": init[-1]["mse_sem"],
         }
+
+    def _write_validation(self, job: Job, mse: torch.Tensor) -> dict:
+        """eval_val.csv of one job; returns run.json's validation metrics."""
+        tasks = self.validation[job.cfg.eval.seed]
+        final = per_k_stats(mse, signal_power(tasks))
+        rundir.write_csv(job.out / rundir.EVAL_VALIDATION, final)
+        return {"val_mse_mean": final[-1]["mse_mean"], "val_mse_median": final[-1]["mse_median"]}
 
 
 def train(cfgs: list[DictConfig], outs: list[Path]) -> list[dict]:

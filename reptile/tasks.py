@@ -16,8 +16,9 @@ import numpy as np
 import torch
 
 # Named random streams: each gets its own generator so that, e.g., changing the number of
-# held-out tasks never changes the training tasks.
-STREAMS = {"init": 0, "train": 1, "heldout": 2}
+# held-out tasks never changes the training tasks. "validation" draws the tasks a search selects
+# hyperparameters on: never the held-out (test) tasks of the same seed.
+STREAMS = {"init": 0, "train": 1, "heldout": 2, "validation": 3}
 
 
 def make_generator(seed: int, stream: str, *counter: int) -> torch.Generator:
@@ -188,15 +189,17 @@ class HeldOut:
 
 
 def make_heldout(
-    family: SineFamily, n_tasks: int, shots: int, grid_points: int, seed: int
+    family: SineFamily, n_tasks: int, shots: int, grid_points: int, seed: int,
+    stream: str = "heldout",
 ) -> HeldOut:
-    """The held-out set of a run: from its own seed stream, fixed for the whole run.
+    """The held-out set of a run: from its own seed stream, fixed for the whole run (the
+    validation set: the same from the "validation" stream).
 
     Support points follow the family (SineFamily.sample_points): K of the task's grid points on a
     grid family, K uniform draws otherwise. The loss is measured on `grid_points` evenly spaced
     points over the x range.
     """
-    gen = make_generator(seed, "heldout")
+    gen = make_generator(seed, stream)
     amplitude, phase = family.sample_params(n_tasks, gen)
     support_x = family.sample_points(n_tasks, shots, gen)
     grid_x = family.grid_x(grid_points).expand(n_tasks, -1, -1)

@@ -10,9 +10,10 @@ import json
 __all__ = [
     "FORMAT", "STATUSES", "FINAL", "CONFIG", "OVERRIDES", "HYDRA", "RUN_JSON", "CURVE",
     "EVAL_INIT", "PREDICTIONS", "SUPPORT", "SNAPSHOTS", "WEIGHTS", "CHECKPOINT", "FIT",
-    "SHARPNESS", "RUN_FIELDS", "EVAL_COLUMNS", "CURVE_COLUMNS", "PREDICTION_COLUMNS",
-    "SUPPORT_COLUMNS", "SNAPSHOT_COLUMNS", "TASK_COLUMNS", "MULTIRUN", "SWEEP_SUMMARY",
-    "eval_file", "eval_tasks_file", "task_mse_column", "run_record", "flatten", "as_text",
+    "SHARPNESS", "EVAL_VALIDATION", "EVENTS", "RUN_FIELDS", "EVAL_COLUMNS", "CURVE_COLUMNS",
+    "PREDICTION_COLUMNS", "SUPPORT_COLUMNS", "SNAPSHOT_COLUMNS", "TASK_COLUMNS", "MULTIRUN",
+    "SWEEP_SUMMARY", "STUDY", "SEARCH_RESULTS", "MLFLOW_STORE", "MLFLOW_ARTIFACTS", "eval_file",
+    "eval_tasks_file", "task_mse_column", "run_record", "flatten", "as_text",
 ]
 
 FORMAT = 1  # of run.json, weights.pt and checkpoint.pt; readers refuse other formats
@@ -33,6 +34,8 @@ WEIGHTS = "weights.pt"
 CHECKPOINT = "checkpoint.pt"
 FIT = "fit"  # the quick-look figure: fit.png
 SHARPNESS = "sharpness.csv"
+EVAL_VALIDATION = "eval_val.csv"  # eval.validation_tasks > 0: as eval.csv, on validation tasks
+EVENTS = "events.out.tfevents."  # logger=tensorboard: how an event file's name starts
 
 
 def eval_file(shots: int | None = None) -> str:
@@ -67,6 +70,10 @@ SNAPSHOT_COLUMNS = ("iteration", "task", "k", "x", "y_true", "y_pred")
 # -- one sweep: SWEEP_DIR/ ---------------------------------------------------------------------
 MULTIRUN = "multirun.yaml"
 SWEEP_SUMMARY = "summary.csv"  # one row per job, rewritten after every job
+STUDY = "study.db"  # a search (hydra/sweeper=optuna): the Optuna study, SQLite
+SEARCH_RESULTS = "optimization_results.yaml"  # a search: its best trial and counts
+MLFLOW_STORE = "mlflow.db"  # logger=mlflow: the store of the folder's runs, SQLite
+MLFLOW_ARTIFACTS = "mlartifacts"  # logger=mlflow: their artifacts (fit.png), per experiment
 
 
 def run_record(**fields) -> dict:

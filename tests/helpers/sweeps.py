@@ -110,22 +110,32 @@ def snapshot(job: Path) -> dict[str, tuple[int, bytes]]:
 
 
 # -- a sweep killed midway ------------------------------------------------------------------------
-def kill_midway(cwd: Path, args: list[str], sweep_dir: Path) -> tuple[list[str], list[str]]:
-    """Starts the sweep and SIGKILLs its whole process group once some jobs are done and others
-    are training with a checkpoint to resume from; returns (done jobs, midway jobs)."""
-    proc = start(cwd, *args, f"hydra.sweep.dir={sweep_dir}")
+def kill_when(cwd: Path, args: list[str], ready) -> None:
+    """Starts the sweep `args` in cwd and SIGKILLs its whole process group as soon as ready()
+    is true; asserts it was killed and waits until none of its processes is left."""
+    proc = start(cwd, *args)
     deadline = time.monotonic() + 240
-    done, midway = [], []
     while time.monotonic() < deadline and proc.poll() is None:
-        done, midway = _progress(sweep_dir)
-        if done and midway:
+        if ready():
             os.killpg(proc.pid, signal.SIGKILL)
             break
         time.sleep(0.05)
     proc.communicate(timeout=60)
     assert proc.returncode == -signal.SIGKILL, "the sweep ended before it could be killed"
     _wait_group_gone(proc.pid)
-    return done, midway
+
+
+def kill_midway(cwd: Path, args: list[str], sweep_dir: Path) -> tuple[list[str], list[str]]:
+    """Kills the sweep once some jobs are done and others are training with a checkpoint to
+    resume from; returns (done jobs, midway jobs)."""
+    seen: dict[str, list[str]] = {}
+
+    def ready() -> bool:
+        seen["done"], seen["midway"] = _progress(sweep_dir)
+        return bool(seen["done"] and seen["midway"])
+
+    kill_when(cwd, [*args, f"hydra.sweep.dir={sweep_dir}"], ready)
+    return seen["done"], seen["midway"]
 
 
 def _progress(sweep_dir: Path) -> tuple[list[str], list[str]]:
