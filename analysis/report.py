@@ -1,6 +1,7 @@
 """The report: data files, sensitivity tables, figures and report.md in one output folder.
 
     OUT/report.md            every table and figure embedded, and the jobs with problems
+    OUT/report.html          the same as one self-contained page (analysis.html_report)
     OUT/results.csv|parquet  one row per (job, k): hyperparameters, seed, status, metrics
     OUT/jobs.csv             one row per job found, including the ones left out, and why
     OUT/tables/NAME.md|tex|csv, OUT/figures/NAME.png|pdf
@@ -23,6 +24,7 @@ from analysis import knobfigs
 from analysis.budget import DEFAULT_BUDGETS, budget_caption
 from analysis.errors import AnalysisError
 from analysis.fmt import ordered, value_text
+from analysis.html_report import write_html
 from analysis.intervals import describe
 from analysis.load import Runs, load_runs
 from analysis.plots import Plots
@@ -211,7 +213,8 @@ def build_report(paths: Iterable[str | os.PathLike], out: str | os.PathLike,
                  ks=DEFAULT_KS, statistic: str = "mean", figures: bool = True,
                  gallery_tasks: int = 3, ignore: Iterable[str] = (), interval: str = "t",
                  k: int | None = None, budgets=DEFAULT_BUDGETS) -> Path:
-    """Load `paths`, write tables, figures and data into `out`, and return OUT/report.md.
+    """Load `paths`, write tables, figures and data into `out`, and return OUT/report.md
+    (report.html beside it).
 
     interval: "t" or "bootstrap" (analysis.intervals); k: the adaptation steps of the figures
     that show one k (default the largest of `ks` evaluated); budgets: fractions of meta_iters
@@ -258,7 +261,9 @@ def build_report(paths: Iterable[str | os.PathLike], out: str | os.PathLike,
     lines += ["## Data", ""] + [f"- [{name}]({path.name})" for name, path in data.items()]
     written = [*data.values(), *(f for e in [*tables, *entries] for f in e.files.values())]
     _remove_stale(out, written)
-    return write_text(out / "report.md", "\n".join(lines) + "\n")
+    report = write_text(out / "report.md", "\n".join(lines) + "\n")
+    write_html(report)
+    return report
 
 
 def _remove_stale(out: Path, written: list[Path]) -> None:
