@@ -30,7 +30,7 @@ test-fast: install
 	$(BIN)/python -m pytest -m "not slow"
 
 lint: install
-	$(BIN)/ruff check reptile experiments analysis rundir tests benchmarks hydra_plugins setup.py
+	$(BIN)/ruff check reptile experiments analysis rundir tests benchmarks
 
 bench: install
 	$(BIN)/python -m benchmarks.engine

@@ -46,6 +46,7 @@ def test_page_embeds_every_figure_and_escapes_run_directory_text(report):
     assert 'href="figures/' in page  # the PDFs stay links beside the page
 
 
+@pytest.mark.slow
 def test_chromium_loads_every_figure_of_the_page_alone(report, tmp_path):
     """A copy of the page alone in an empty folder (only what it embeds can load) in a real
     browser: every figure decodes, no script of the runs' text ran, and the page draws."""
