@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 import subprocess
+import sys
 
 import pandas as pd
 import pytest
 
-from tests.helpers.app import TINY, app_command, env, snapshot
+from tests.helpers.app import ROOT, TINY, app_command, env, snapshot
 
 
 def test_api_writes_what_the_command_line_writes(tmp_path, monkeypatch):
@@ -62,3 +63,15 @@ def test_api_names_its_folder_as_the_command_line_and_refuses_in_one_line(tmp_pa
     with pytest.raises(ConfigError, match="seed=0,1"):  # one call, one job
         train(["seed=0,1"])
     assert list((tmp_path / "outputs" / "runs").iterdir()) == [run]  # refused: no folder
+
+
+@pytest.mark.slow
+def test_readme_api_example_runs(tmp_path):
+    """README's Python example, as written, in a fresh interpreter and an empty folder."""
+    readme = (ROOT / "README.md").read_text()
+    block = readme.split("<!-- api example")[1].split("```python\n", 1)[1].split("```", 1)[0]
+    out = subprocess.run([sys.executable, "-c", block], cwd=tmp_path, env=env(),
+                         capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr
+    assert len(list((tmp_path / "outputs" / "runs").glob("*/run.json"))) == 4
+    assert (tmp_path / "mse_vs_k.png").stat().st_size > 10_000
