@@ -18,16 +18,20 @@ import html
 import re
 import struct
 from pathlib import Path
+from string import Template
 from urllib.parse import unquote, urlsplit
 
 from markdown_it import MarkdownIt
 
+from analysis.fmt import DASH
 from rundir import write_text
+from rundir.quicklook import RC
 
 IMAGE_TYPES = {".png": "image/png", ".svg": "image/svg+xml", ".jpg": "image/jpeg",
                ".jpeg": "image/jpeg", ".gif": "image/gif"}
-STYLE = """
-body { font: 15px/1.5 system-ui, -apple-system, "Segoe UI", sans-serif; color: #1f2328;
+PAGE_TEXT_PX = 15
+STYLE = Template("""
+body { font: ${text}px/1.5 system-ui, -apple-system, "Segoe UI", sans-serif; color: #1f2328;
        max-width: 64rem; margin: 2rem auto; padding: 0 1.5rem; }
 h1, h2, h3 { line-height: 1.25; } h2 { border-bottom: 1px solid #d1d9e0; padding-bottom: .3em; }
 table { border-collapse: collapse; display: block; overflow-x: auto; margin: .8rem 0;
@@ -38,11 +42,12 @@ tr:nth-child(2n) { background: #f6f8fa; }
 img { max-width: 100%; height: auto; display: block; margin: .5rem 0; }
 code { font: .9em ui-monospace, SFMono-Regular, Menlo, monospace; background: #f6f8fa;
        padding: .1em .3em; border-radius: 4px; }
-"""
+""").substitute(text=PAGE_TEXT_PX)
 # a table cell that holds a number (bold when best), or a placeholder for one
 NUMBER = re.compile(r"^(\*\*)?[-+−]?(\d|\.\d|inf\b|nan\b)")
-PLACEHOLDERS = {"", "–", "-", "diverged", "running"}
+PLACEHOLDERS = {"", DASH, "diverged", "running"}  # analysis.render's cells without a number
 CSS_DPI = 96  # CSS pixels per inch
+FIGURE_SCALE = PAGE_TEXT_PX / (RC["font.size"] / 72 * CSS_DPI)  # figures' text at the page's
 
 
 def render(markdown: str, folder: Path) -> str:
@@ -79,8 +84,8 @@ def embedded(folder: Path, src: str) -> str:
 
 
 def print_width(src: str) -> int | None:
-    """The CSS width of a data: PNG at its print size (its pixels over its dpi): a figure's
-    text then reads at about the page's size, as on paper; None for anything else."""
+    """The CSS width of a data: PNG: its print size (its pixels over its dpi) scaled so that
+    the figure's text reads at the page's text size; None for anything else."""
     if not src.startswith("data:image/png;base64,"):
         return None
     png = base64.b64decode(src.split(",", 1)[1])
@@ -89,7 +94,7 @@ def print_width(src: str) -> int | None:
     if at < 0 or png[at + 12] != 1:
         return None
     dpi = struct.unpack(">I", png[at + 4:at + 8])[0] * 0.0254
-    return round(width / dpi * CSS_DPI) if dpi else None
+    return round(width / dpi * CSS_DPI * FIGURE_SCALE) if dpi else None
 
 
 def align_numbers(tokens) -> None:
