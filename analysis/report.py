@@ -1,6 +1,7 @@
 """The report: data files, sensitivity tables, figures and report.md in one output folder.
 
     OUT/report.md            every table and figure embedded, and the jobs with problems
+    OUT/report.html          the same as one self-contained page (analysis.html_report)
     OUT/results.csv|parquet  one row per (job, k): hyperparameters, seed, status, metrics
     OUT/jobs.csv             one row per job found, including the ones left out, and why
     OUT/tables/NAME.md|tex|csv, OUT/figures/NAME.png|pdf
@@ -19,15 +20,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from analysis import figures as fig
 from analysis import knobfigs
-from analysis.budget import DEFAULT_BUDGETS, budget_caption, budget_tables
-from analysis.curves import read_curves
+from analysis.budget import DEFAULT_BUDGETS, budget_caption
 from analysis.errors import AnalysisError
 from analysis.fmt import ordered, value_text
-from analysis.gallery import fit_gallery
-from analysis.intervals import across_seeds, describe
+from analysis.html_report import write_html
+from analysis.intervals import describe
 from analysis.load import Runs, load_runs
+from analysis.plots import Plots
 from analysis.plotting import BAND_NOTE, save
 from analysis.protocol import describe as describe_protocol
 from analysis.render import write_table
@@ -37,15 +37,12 @@ from analysis.tables import (
     ALL,
     DEFAULT_KS,
     Table,
-    cell_statistics,
     evaluated_ks,
     factors_of,
     grid_pairs,
     present_ks,
     sensitivity_tables,
     slug,
-    statistic_column,
-    with_factors,
 )
 from rundir import atomic_path, write_text
 
@@ -110,23 +107,21 @@ def write_data(runs: Runs, out: Path) -> dict[str, Path]:
     return files
 
 
-def draw_figures(c: Context, folder: Path, k: int, gallery_tasks: int, cells,
-                 budgets: list[Table], curves) -> list[Entry]:
+def draw_figures(c: Context, plots: Plots, folder: Path, k: int, gallery_tasks: int,
+                 budgets: list[Table]) -> list[Entry]:
     """Every figure the runs allow; figures needing finished jobs are skipped without them.
-    `cells`: cell_statistics at every k evaluated (None without finished jobs)."""
+    `plots`: its cells at every k evaluated (None without finished jobs)."""
     runs, statistic = c.runs, c.statistic
-    done = cells is not None
+    done = plots.cells is not None
     entries = []
 
     def add(title: str, caption: str, stem: str, draw, *args) -> None:
-        paths = save(draw, folder / stem, runs, *args)
+        paths = save(draw, folder / stem, *args)
         entries.append(Entry(title, c.close(caption), dict(zip(("png", "pdf"), paths,
                                                                strict=True))))
 
     keys = factors_of(runs)
-    curve_stats = across_seeds(with_factors(curves, runs), [*keys, "iteration"],
-                               statistic_column(statistic), c.interval) if len(curves) else None
-    curve_k = int(curves["k"].max()) if len(curves) else None
+    curve_k = plots.curve_k
     band = f"line: mean over seeds, band: {c.interval_text()}. {BAND_NOTE}"
     methods = knobfigs.method_pairs(runs)
     for knob in keys:
@@ -135,23 +130,23 @@ def draw_figures(c: Context, folder: Path, k: int, gallery_tasks: int, cells,
         if done:
             add(f"MSE against adaptation steps, by {name}",
                 f"Held-out MSE ({statistic} over each job's tasks) after k adaptation steps; "
-                f"{band}", f"mse_vs_k_{stem}", fig.mse_vs_k, cells, knob, statistic)
+                f"{band}", f"mse_vs_k_{stem}", plots.mse_vs_k, knob)
         # a numeric knob whose only context is a method is drawn by by_method below
         covered = any(pair[1] == knob for pair in methods) and len(keys) == 2
         if done and knob != ALL and not covered:
             add(f"Sensitivity to {name}", f"Held-out MSE after k={k} against {knob}; points: "
                 f"mean over seeds, bands or bars: {c.interval_text()}. {BAND_NOTE}",
-                f"sensitivity_{stem}", knobfigs.sensitivity, cells, knob, k, statistic)
-        if curve_stats is not None:
+                f"sensitivity_{stem}", plots.sensitivity, knob, k)
+        if plots.curve_stats is not None:
             add(f"Learning curves, by {name}", f"Held-out MSE after k={curve_k} on the "
                 "curve's tasks during meta-training (curve.csv); line: mean over seeds, band: "
                 f"{c.interval_text(per_task=False)}. {BAND_NOTE}", f"curves_{stem}",
-                fig.learning_curves, curve_stats, knob, curve_k, statistic)
+                plots.learning_curves, knob)
     for method, knob in methods if done else []:
         add(f"{label(knob)} by {label(method)}", f"Held-out MSE after k={k} against {knob}, "
             f"one line per {method}; points: mean over seeds, band: {c.interval_text()}. "
-            f"{BAND_NOTE}", f"method_{slug(method)}_vs_{slug(knob)}", knobfigs.by_method,
-            cells, method, knob, k, statistic)
+            f"{BAND_NOTE}", f"method_{slug(method)}_vs_{slug(knob)}", plots.by_method,
+            method, knob, k)
     for table in budgets:
         knob = table.factors[0]
         add(f"Training length and {label(knob)}", f"Held-out MSE after k={curve_k} on the "
@@ -159,16 +154,15 @@ def draw_figures(c: Context, folder: Path, k: int, gallery_tasks: int, cells,
             f"'{table.name}'); points: mean over seeds, band or bars: "
             f"{c.interval_text(per_task=False)}. Read at a fraction of a run, not a run trained "
             f"that long: the meta step anneals over the whole run. {BAND_NOTE}",
-            table.name, knobfigs.budget, table, curve_k, statistic)
+            table.name, knobfigs.budget, runs, table, curve_k, statistic)
     for a, b in grid_pairs(runs) if done else []:
         add(f"Grid of {a} × {b}", f"Held-out MSE after k={k} ({statistic} over tasks), mean "
-            "over seeds; best cell boxed.", f"heatmap_{slug(a, b)}", fig.heatmap, cells, a, b, k,
-            statistic)
+            "over seeds; best cell boxed.", f"heatmap_{slug(a, b)}", plots.heatmap, a, b, k)
     if done:
         add("Fit gallery", "Fits after k adaptation steps with the meta-trained weights of "
             "each setting's first finished seed: true curve (green), support points (black x) "
-            "and predictions after each k (light to dark red).", "fit_gallery", fit_gallery,
-            gallery_tasks, "meta")
+            "and predictions after each k (light to dark red).", "fit_gallery",
+            plots.fit_gallery, gallery_tasks, "meta")
     return entries
 
 
@@ -220,7 +214,8 @@ def build_report(paths: Iterable[str | os.PathLike], out: str | os.PathLike,
                  ks=DEFAULT_KS, statistic: str = "mean", figures: bool = True,
                  gallery_tasks: int = 3, ignore: Iterable[str] = (), interval: str = "t",
                  k: int | None = None, budgets=DEFAULT_BUDGETS) -> Path:
-    """Load `paths`, write tables, figures and data into `out`, and return OUT/report.md.
+    """Load `paths`, write tables, figures and data into `out`, and return OUT/report.md
+    (report.html beside it).
 
     interval: "t" or "bootstrap" (analysis.intervals); k: the adaptation steps of the figures
     that show one k (default the largest of `ks` evaluated); budgets: fractions of meta_iters
@@ -241,26 +236,25 @@ def build_report(paths: Iterable[str | os.PathLike], out: str | os.PathLike,
     search_only = bool(folders) and all(any(f in Path(d).parents for f in folders)
                                         for d in runs.jobs["run_dir"])
     # one pass over every k when figures need them all (the tables' k are among them)
-    steps = evaluated_ks(runs) if figures else shown
-    cells = cell_statistics(runs, steps, statistic, interval) if shown and not search_only \
-        else None
+    plots = Plots(runs, statistic, interval, evaluated_ks(runs) if figures else shown)
+    cells = plots.cells if shown and not search_only else None
     tables = []
     for table in [] if search_only else sensitivity_tables(runs, ks, statistic, interval, cells):
         caption = table_caption(table, c)
         title = "by " + " × ".join(table.factors) if table.factors != [ALL] else "of all jobs"
         tables.append(Entry(f"Held-out MSE {title}", caption, write_table(
             table, caption, out / "tables")))
-    curves = read_curves(runs)  # once for all knobs (and one warning per damaged file)
-    budget = [] if search_only else budget_tables(runs, curves, budgets, statistic, interval)
+    # curves read once (one warning per damaged file)
+    budget = [] if search_only else plots.budget_tables(budgets)
     for table in budget:
-        caption = budget_caption(table, int(curves["k"].max()), c.protocol,
+        caption = budget_caption(table, plots.curve_k, c.protocol,
                                  c.interval_text(per_task=False))
         tables.append(Entry(f"Training length and {table.factors[0]}", caption,
                             write_table(table, caption, out / "tables")))
     entries = []
     if figures and shown and not search_only:
-        entries = draw_figures(c, out / "figures", max(shown) if k is None else k,
-                               gallery_tasks, cells, budget, curves)
+        entries = draw_figures(c, plots, out / "figures", max(shown) if k is None else k,
+                               gallery_tasks, budget)
     lines = ["# Sensitivity report", "", *_overview(c, paths), "", "## Problems", "",
              *_problems(runs), "", "## Tables", ""]
     _section(lines, out, tables, "Table", 1)
@@ -281,7 +275,9 @@ def build_report(paths: Iterable[str | os.PathLike], out: str | os.PathLike,
     written = [*data.values(), *(f for e in [*tables, *entries] for f in e.files.values()),
                *search_files]
     _remove_stale(out, written)
-    return write_text(out / "report.md", "\n".join(lines) + "\n")
+    report = write_text(out / "report.md", "\n".join(lines) + "\n")
+    write_html(report)
+    return report
 
 
 def _remove_stale(out: Path, written: list[Path]) -> None:

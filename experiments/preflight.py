@@ -12,16 +12,17 @@ import copy
 import re
 import sys
 
-from hydra import compose, initialize_config_dir
+from hydra import compose
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.override_parser.types import OverrideType
 from hydra.errors import HydraException
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from experiments import CONF
+from experiments import CONF, CONFIG_NAME
 from rundir.sweep import SEARCH_SWEEPER, planned_jobs, replicates
 
+from .config import initialize
 from .schema import register
 from .validate import ConfigError, validate
 
@@ -46,13 +47,13 @@ class Composer:
         structural = [o for o in job if not self._plain(o)]
         base = self.composed.get(tuple(structural))
         if base is None:
-            base = self.composed[tuple(structural)] = compose("config", overrides=structural)
+            base = self.composed[tuple(structural)] = compose(CONFIG_NAME, overrides=structural)
         cfg = copy.deepcopy(base)
         try:
             for o in self.parser.parse_overrides([o for o in job if self._plain(o)]):
                 OmegaConf.update(cfg, o.key_or_group, o.value(), merge=False)
         except (OmegaConfBaseException, ValueError):
-            return compose("config", overrides=job)
+            return compose(CONFIG_NAME, overrides=job)
         return cfg
 
     def _plain(self, override: str) -> bool:
@@ -73,10 +74,10 @@ def check(argv: list[str]) -> None:
             overrides.append(a)
         skip = a in FLAGS_WITH_VALUE
     register()
-    with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
+    with initialize():
         try:
             base = [o for o in overrides if not (multirun and _is_sweep(o))]
-            cfg = compose("config", overrides=base, return_hydra_config=True)
+            cfg = compose(CONFIG_NAME, overrides=base, return_hydra_config=True)
             params = cfg.hydra.sweeper.get("params") if multirun else None
             params = OmegaConf.to_container(params) if params else None
             if multirun and cfg.hydra.sweeper.get("_target_") == SEARCH_SWEEPER:

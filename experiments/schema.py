@@ -1,11 +1,12 @@
 """Every knob, declared once: its type, default, allowed values and one-line doc.
 
-The schema is registered with Hydra's ConfigStore and listed first in conf/config.yaml's
-defaults, so a wrong type (inner_steps=abc) or an unknown key (inner_step=4) is refused while
-composing. validate.py checks each knob's rules; README's key table is generated from here
-(`python -m experiments.schema`), and tests prove that conf/ holds the same defaults and
-comments. A rule's text says what is allowed and is formatted with the config as `c`, so a
-cross-key rule can show the other key's value: "an integer in [1, task.n_points] ([1, 50])".
+The schema is registered with Hydra's ConfigStore (as SCHEMA_NAME) and listed first in
+conf/config.yaml's defaults, so a wrong type (inner_steps=abc) or an unknown key (inner_step=4)
+is refused while composing. validate.py checks each knob's rules; README's key table is
+generated from here (`python -m experiments.schema`), and tests prove that conf/ holds the same
+defaults and comments. A rule's text says what is allowed and is formatted with the config as
+`c`, so a cross-key rule can show the other key's value: "an integer in [1, task.n_points]
+([1, 50])".
 """
 
 from __future__ import annotations
@@ -239,8 +240,16 @@ def markdown_table() -> str:
     return "\n".join(lines) + "\n"
 
 
+# conf/config.yaml's first default. A name of this project's own: ConfigStore is one registry
+# per process, shared with whatever else the process composes (a notebook's own configs).
+SCHEMA_NAME = "reptile_sine_schema"
+
+
 def register() -> None:
-    ConfigStore.instance().store(name="schema", node=Schema)
+    """Stores the schema in Hydra's ConfigStore (again: the same node, so it is idempotent).
+    Called by whatever composes (the app's cli(), the compose API of experiments.config), never
+    at import."""
+    ConfigStore.instance().store(name=SCHEMA_NAME, node=Schema)
 
 
 if __name__ == "__main__":

@@ -46,8 +46,14 @@ def unique_name(*parts: str | None) -> str:
     return "_".join([*words, _SUFFIX])
 
 
-if not OmegaConf.has_resolver("unique_name"):
-    OmegaConf.register_new_resolver("unique_name", unique_name, use_cache=True)
+# conf/config.yaml names folders with ${reptile_sine.unique_name:...}. Registered at import, the
+# one thing importing this project does to the process: launchers' workers resolve the job's
+# folder after unpickling the task function (which imports this module), before any code of
+# ours runs. Namespaced, so it never takes a name another library or a notebook uses, and
+# registered once however often the module is imported or reloaded.
+RESOLVER = "reptile_sine.unique_name"
+if not OmegaConf.has_resolver(RESOLVER):
+    OmegaConf.register_new_resolver(RESOLVER, unique_name, use_cache=True)
 
 
 # -- one job of a sweep --------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""python -m experiments.train [overrides]: one meta-training job (add -m for a sweep).
+"""python -m experiments.train [overrides] (or reptile-train): one meta-training job (add -m for
+a sweep). From Python: experiments.api.train(overrides).
 
 compose (conf/) -> validate -> meta-train with a progress bar -> evaluate -> run directory.
 """
@@ -14,11 +15,9 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
-from . import sweep
+from . import CONFIG_NAME, CONFIG_PATH, sweep
 from .schema import register
 from .validate import ConfigError, validate
-
-register()
 
 
 def train_job(cfg: DictConfig) -> float | None:
@@ -97,7 +96,7 @@ class _Population:
 
 
 train_job.population = _Population
-main = hydra.main(version_base="1.3", config_path="../conf", config_name="config")(train_job)
+main = hydra.main(version_base="1.3", config_path=CONFIG_PATH, config_name=CONFIG_NAME)(train_job)
 
 
 def _remove_if_fresh(out: Path) -> None:
@@ -107,8 +106,15 @@ def _remove_if_fresh(out: Path) -> None:
         shutil.rmtree(out)
 
 
-if __name__ == "__main__":
+def cli() -> None:
+    """`reptile-train` and `python -m experiments.train`: every job of the launch checked before
+    any folder or worker exists, then the Hydra app on sys.argv."""
     from .preflight import main_guard
 
-    main_guard()  # every job of the launch checked before any folder or worker exists
+    register()  # the schema, for Hydra's own answers (--cfg, --info) too
+    main_guard()
     main()
+
+
+if __name__ == "__main__":
+    cli()
