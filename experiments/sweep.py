@@ -131,7 +131,7 @@ def _read_job(job: Path) -> tuple[dict, dict]:
     instead of hiding the other jobs."""
     config, info = {}, {"status": "missing"}
     try:
-        config = rundir.flatten(rundir.read_config(job))
+        config = rundir.flatten(rundir.read_config(job, resolve=False))  # as the sweep set it
         info = rundir.read_run_json(job) or info
     except rundir.ContractError as exc:
         info = {"status": "unreadable", "error": str(exc)}

@@ -8,6 +8,7 @@ becomes a one-line ConfigError: "inner_batch=60 is not allowed: must be an integ
 from __future__ import annotations
 
 from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
 
 from .schema import Schema, knobs
 
@@ -39,7 +40,13 @@ def validate(cfg: DictConfig) -> None:
     # each key's own rules first: a rule across keys can then trust the other key's value
     for across in (False, True):
         for key, f in knobs():
-            value = OmegaConf.select(cfg, key)
+            try:
+                value = OmegaConf.select(cfg, key)
+            except OmegaConfBaseException as exc:  # a derived default of a bad key's value
+                if not across:
+                    continue  # that key's own rule refuses it
+                raise ConfigError(f"{key} cannot be derived: {str(exc).splitlines()[0]}") \
+                    from None
             plain = OmegaConf.to_container(value) if OmegaConf.is_config(value) else value
             for rule in f.metadata["rules"]:
                 if rule.across != across:

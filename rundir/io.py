@@ -23,6 +23,7 @@ import numpy as np
 import yaml
 
 from .contract import CONFIG, FORMAT, RUN_JSON, STATUSES
+from .derived import resolve_config
 
 __all__ = [
     "ContractError", "atomic_path", "atomic_write", "write_text", "write_bytes", "write_json",
@@ -166,9 +167,12 @@ def read_yaml(path: str | os.PathLike, kind: type = dict):
     return value
 
 
-def read_config(run_dir: str | os.PathLike) -> dict:
-    """The job's composed config, RUN_DIR/.hydra/config.yaml, as nested dicts."""
-    return read_yaml(Path(run_dir) / CONFIG, dict)
+def read_config(run_dir: str | os.PathLike, resolve: bool = True) -> dict:
+    """The job's composed config, RUN_DIR/.hydra/config.yaml, as nested dicts; with `resolve`,
+    its derived defaults and references computed (rundir.derived; as written where they do not
+    resolve)."""
+    config = read_yaml(Path(run_dir) / CONFIG, dict)
+    return (resolve_config(config) or config) if resolve else config
 
 
 def read_columns(path: str | os.PathLike, required: Iterable[str] = (),
