@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import re
 import sys
+from pathlib import Path
 
 from hydra import compose, initialize_config_dir
 from hydra.core.override_parser.overrides_parser import OverridesParser
@@ -22,6 +23,7 @@ from omegaconf.errors import OmegaConfBaseException
 from experiments import CONF
 from rundir.sweep import planned_jobs
 
+from . import lock
 from .schema import register
 from .validate import ConfigError, validate
 
@@ -77,6 +79,7 @@ def check(argv: list[str]) -> None:
         try:
             base = [o for o in overrides if not (multirun and _is_sweep(o))]
             cfg = compose("config", overrides=base, return_hydra_config=True)
+            _check_owner(cfg, overrides, multirun)
             params = cfg.hydra.sweeper.get("params") if multirun else None
             params = OmegaConf.to_container(params) if params else None
             jobs = planned_jobs(overrides, params) if multirun else [overrides]
@@ -91,6 +94,22 @@ def check(argv: list[str]) -> None:
             cause = exc.__cause__
             detail = f": {str(cause).splitlines()[0]}" if cause and str(cause) else ""
             raise ConfigError(_one_line(str(exc)) + detail) from None
+
+
+def _check_owner(cfg: DictConfig, overrides: list[str], multirun: bool) -> None:
+    """A folder named on the command line that a live process uses is refused now, before
+    Hydra writes into it (lock.py; the default folders are new ones)."""
+    key = "hydra.sweep.dir" if multirun else "hydra.run.dir"
+    if not any(o.startswith(f"{key}=") for o in overrides):
+        return
+    try:
+        folder = OmegaConf.select(cfg, key)
+    except OmegaConfBaseException:
+        return  # a folder named through Hydra's runtime values: the job's own lock guards it
+    try:
+        lock.probe(Path(folder))
+    except lock.FolderBusy as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def _is_sweep(override: str) -> bool:

@@ -61,6 +61,9 @@ def job_guard(cfg: DictConfig, out: Path, propagate: tuple[type[BaseException], 
         yield
     except propagate:
         raise
+    except rundir.WriteError as exc:  # nothing more is written to a failing disk
+        print(f"failed: {out}  ({exc}; its last checkpoint and run.json are intact)",
+              file=sys.stderr)
     except Exception as exc:
         traceback.print_exc()
         record_failure(cfg, out, f"{type(exc).__name__}: {exc}".splitlines()[0])

@@ -14,11 +14,17 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
+import rundir
+
 from . import sweep
 from .schema import register
 from .validate import ConfigError, validate
 
 register()
+
+# what a job that could not write a file leaves behind (rundir.WriteError)
+KEPT = ("the previous checkpoint.pt and run.json are intact: launch the same command again to "
+        "resume once the disk is fixed")
 
 
 def train_job(cfg: DictConfig) -> float | None:
@@ -39,6 +45,9 @@ def train_job(cfg: DictConfig) -> float | None:
         except RunDirError as exc:
             print(f"error: {exc}", file=sys.stderr)
             sys.exit(2)
+        except rundir.WriteError as exc:
+            print(f"error: {exc}; {KEPT}", file=sys.stderr)
+            sys.exit(1)
         return finish_line(info, out)
     # in a sweep a failed job is recorded and the others go on; a folder holding another
     # config's run means the sweep itself is wrong and stops it

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import time
+from contextlib import ExitStack
 from itertools import groupby
 from pathlib import Path
 
@@ -25,7 +26,7 @@ from reptile.evaluate import adaptation_mse, per_k_stats, signal_power
 from reptile.tasks import HeldOut
 from rundir.quicklook import draw_fit_figure
 
-from . import build, outputs
+from . import build, lock, outputs, preempt
 from .job import Job
 from .schema import MEMBER_KEYS
 
@@ -89,6 +90,8 @@ class Population:
             alive = self._meta_train(learner, jobs, elapsed)
             if alive:
                 self._finish(learner, alive, elapsed)
+        except rundir.WriteError:
+            raise  # the disk fails: the last checkpoint and run.json stay as they are
         except Exception as exc:
             error = f"{type(exc).__name__}: {exc}".splitlines()[0]
             for job in jobs:
@@ -128,11 +131,22 @@ class Population:
                     for p, job in enumerate(jobs):
                         job.checkpoint(learner.member_state(p), elapsed())
                 bar.update(1)
+                if preempt.requested():
+                    self._stop(learner, jobs, elapsed)
         bad = [p for p in range(len(jobs)) if not bool(torch.isfinite(learner.phi[p]).all())]
         if bad:
             jobs = self._drop(learner, jobs, bad, elapsed, [
                 f"non-finite meta-weights at iteration {learner.iteration}" for _ in bad])
         return jobs
+
+    def _stop(self, learner, jobs: list[Job], elapsed) -> None:
+        """A stop signal (experiments/preempt.py): every job's checkpoint at this iteration,
+        then exit (or submitit's requeue)."""
+        for p, job in enumerate(jobs):
+            job.checkpoint(learner.member_state(p), elapsed())
+        where = str(jobs[0].out) + (f" and {len(jobs) - 1} more" if len(jobs) > 1 else "")
+        preempt.stop(f"{preempt.signal_name()}: stopped at iteration {learner.iteration}, "
+                     f"checkpoint written ({where}); launch the same command again to resume")
 
     def _drop(self, learner, jobs: list[Job], members: list[int], elapsed,
               errors: list[str]) -> list[Job]:
@@ -229,12 +243,17 @@ class Population:
 
 
 def train(cfgs: list[DictConfig], outs: list[Path]) -> list[dict]:
-    """Trains jobs as populations: those sharing shape_key together; returns run.json each."""
+    """Trains jobs as populations: those sharing shape_key together; returns run.json each.
+    Holds each run directory (lock.FolderBusy if another process does) and checkpoints and
+    exits on a stop signal (preempt)."""
     order = sorted(range(len(cfgs)), key=lambda i: shape_key(cfgs[i]))
     infos: dict[int, dict] = {}
-    for _, same in groupby(order, key=lambda i: shape_key(cfgs[i])):
-        same = list(same)
-        for i, info in zip(same, Population([cfgs[i] for i in same],
-                                            [outs[i] for i in same]).run()):
-            infos[i] = info
+    with preempt.watch(), ExitStack() as held:
+        for out in outs:
+            held.enter_context(lock.own(out))
+        for _, same in groupby(order, key=lambda i: shape_key(cfgs[i])):
+            same = list(same)
+            for i, info in zip(same, Population([cfgs[i] for i in same],
+                                                [outs[i] for i in same]).run()):
+                infos[i] = info
     return [infos[i] for i in range(len(cfgs))]

@@ -10,7 +10,7 @@ import json
 __all__ = [
     "FORMAT", "STATUSES", "FINAL", "CONFIG", "OVERRIDES", "HYDRA", "RUN_JSON", "CURVE",
     "EVAL_INIT", "PREDICTIONS", "SUPPORT", "SNAPSHOTS", "WEIGHTS", "CHECKPOINT", "FIT",
-    "SHARPNESS", "RUN_FIELDS", "EVAL_COLUMNS", "CURVE_COLUMNS", "PREDICTION_COLUMNS",
+    "SHARPNESS", "LOCK", "RUN_FIELDS", "EVAL_COLUMNS", "CURVE_COLUMNS", "PREDICTION_COLUMNS",
     "SUPPORT_COLUMNS", "SNAPSHOT_COLUMNS", "MULTIRUN", "SWEEP_SUMMARY", "eval_file",
     "eval_tasks_file", "run_record", "flatten", "as_text",
 ]
@@ -33,6 +33,8 @@ WEIGHTS = "weights.pt"
 CHECKPOINT = "checkpoint.pt"
 FIT = "fit"  # the quick-look figure: fit.png and fit.pdf
 SHARPNESS = "sharpness.csv"
+# held by the one process using a run or sweep folder (experiments/lock.py), gone when it ends
+LOCK = ".lock"
 
 
 def eval_file(shots: int | None = None) -> str:
