@@ -124,7 +124,10 @@ def _one_line(message: str) -> str:
     if missing:
         group, option, allowed = missing.groups()
         return f"{group}={option} is not allowed: must be one of {', '.join(allowed.split())}"
-    return text.split(" Config search path")[0]
+    text = text.split(" Config search path")[0]
+    if "token recognition error" in text:
+        text += " (quote a value holding spaces or non-ASCII characters: key='a value')"
+    return text
 
 
 def main_guard() -> None:

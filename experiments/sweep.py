@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import re
 import secrets
 import shlex
 import sys
@@ -164,7 +165,18 @@ def write_summary(sweep_dir: Path) -> pd.DataFrame:
 def relaunch_command(sweep_dir: Path) -> str:
     """This process's own command line, pointed at sweep_dir: done jobs are skipped there."""
     argv = [a for a in sys.orig_argv if not a.startswith("hydra.sweep.dir=")]
-    return shlex.join([*argv, f"hydra.sweep.dir={sweep_dir}"])
+    return shlex.join([*argv, f"hydra.sweep.dir={hydra_quoted(str(sweep_dir))}"])
+
+
+def hydra_quoted(value: str) -> str:
+    """A value as a Hydra override writes it: quoted where Hydra's grammar would read it as
+    something else (spaces, non-ASCII letters, commas, interpolations, quotes)."""
+    if re.fullmatch(r"[A-Za-z0-9_./+-]+", value):
+        return value
+    # a backslash escapes only before a quote (or before backslashes before one)
+    value = re.sub(r"(\\*)'", lambda m: 2 * m.group(1) + "\\'", value)
+    value = re.sub(r"(\\+)$", lambda m: 2 * m.group(1), value)
+    return "'" + value.replace("${", "\\${") + "'"
 
 
 def table(frame: pd.DataFrame) -> str:
