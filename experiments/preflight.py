@@ -94,6 +94,10 @@ def check(argv: list[str]) -> None:
             cause = exc.__cause__
             detail = f": {str(cause).splitlines()[0]}" if cause and str(cause) else ""
             raise ConfigError(_one_line(str(exc)) + detail) from None
+        except OverflowError as exc:  # OmegaConf's conversion of a huge integer to a float
+            key = re.search(r"full_key: (\S+)", str(exc))
+            raise ConfigError(f"{key.group(1) if key else 'a value'} is not allowed: a number "
+                              f"too large for a float ({str(exc).splitlines()[0]})") from None
 
 
 def _check_owner(cfg: DictConfig, overrides: list[str], multirun: bool) -> None:

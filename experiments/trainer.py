@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import time
-from contextlib import ExitStack
+from contextlib import ExitStack, nullcontext
 from itertools import groupby
 from pathlib import Path
 
@@ -26,7 +26,7 @@ from reptile.evaluate import adaptation_mse, per_k_stats, signal_power
 from reptile.tasks import HeldOut
 from rundir.quicklook import draw_fit_figure
 
-from . import build, lock, outputs, preempt
+from . import build, lock, outputs, preempt, progress
 from .job import Job
 from .schema import MEMBER_KEYS
 
@@ -87,9 +87,12 @@ class Population:
         for job in jobs:
             job.record("running", learner.iteration, elapsed())
         try:
-            alive = self._meta_train(learner, jobs, elapsed)
+            with preempt.deferred():  # acted on between iterations
+                alive = self._meta_train(learner, jobs, elapsed)
             if alive:
-                self._finish(learner, alive, elapsed)
+                with progress.stage(f"final evaluation on {self.cfg.eval.n_tasks} tasks"), \
+                        preempt.on_signal(lambda: self._stop(learner, alive, elapsed)):
+                    self._finish(learner, alive, elapsed)
         except rundir.WriteError:
             raise  # the disk fails: the last checkpoint and run.json stay as they are
         except Exception as exc:
@@ -103,15 +106,19 @@ class Population:
         """The remaining outer iterations; returns the jobs that did not diverge."""
         cfg = self.cfg
         if learner.iteration == 0:
-            self._log_curve(learner, jobs, learner.meta_step(), elapsed)
+            with progress.stage("evaluating the initial weights"):
+                self._log_curve(learner, jobs, learner.meta_step(), elapsed)
             self._snapshot(learner, jobs)
         bar = tqdm(total=cfg.meta_iters, initial=learner.iteration, unit="it",
                    desc="meta-train" + (f" x{len(jobs)}" if len(jobs) > 1 else ""),
                    dynamic_ncols=True, disable=None)
+        first = learner.iteration
         with bar:
             while learner.iteration < cfg.meta_iters and jobs:
                 eps = learner.meta_step()
-                losses = learner.step().tolist()
+                with progress.stage(self._first_step) if learner.iteration == first \
+                        else nullcontext():
+                    losses = learner.step().tolist()
                 diverged = [p for p, loss in enumerate(losses) if not math.isfinite(loss)]
                 for p, loss in enumerate(losses):
                     jobs[p].add_loss(loss)
@@ -139,11 +146,19 @@ class Population:
                 f"non-finite meta-weights at iteration {learner.iteration}" for _ in bad])
         return jobs
 
+    @property
+    def _first_step(self) -> str:
+        """What the first iteration does beyond any other (experiments/progress.py)."""
+        if self.cfg.compile:
+            return "first iteration: compiling the inner loop (a one-off, cached on disk)"
+        return f"first iteration: drawing its tasks and training {self.cfg.meta_batch} of them"
+
     def _stop(self, learner, jobs: list[Job], elapsed) -> None:
-        """A stop signal (experiments/preempt.py): every job's checkpoint at this iteration,
-        then exit (or submitit's requeue)."""
+        """A stop signal (experiments/preempt.py): the checkpoint of every job that has not
+        ended, at this iteration, then exit (or submitit's requeue)."""
         for p, job in enumerate(jobs):
-            job.checkpoint(learner.member_state(p), elapsed())
+            if not job.ended:
+                job.checkpoint(learner.member_state(p), elapsed())
         where = str(jobs[0].out) + (f" and {len(jobs) - 1} more" if len(jobs) > 1 else "")
         preempt.stop(f"{preempt.signal_name()}: stopped at iteration {learner.iteration}, "
                      f"checkpoint written ({where}); launch the same command again to resume")

@@ -1,4 +1,5 @@
-"""Range and combination checks on a composed config, before any compute.
+"""Range and combination checks on a composed config, before any compute, and its memory need
+against the device's (resources.py).
 
 The rules are the schema's (schema.py: each knob declares what it allows); the first broken one
 becomes a one-line ConfigError: "inner_batch=60 is not allowed: must be an integer in
@@ -10,6 +11,7 @@ from __future__ import annotations
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
+from . import resources
 from .schema import Schema, knobs
 
 
@@ -64,3 +66,7 @@ def validate(cfg: DictConfig) -> None:
         if not torch.cuda.is_available():
             raise ConfigError("device=cuda is not allowed: no CUDA device is visible; use cpu "
                               "or auto")
+    try:
+        resources.check(cfg)  # the memory it needs, against the device's
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None

@@ -23,6 +23,8 @@ class SupportQueryStream(TaskStream):
     whole task is its 50-point grid, so the query may share points with the support).
     """
 
+    query = True
+
     def _sample_chunk(self, c: int) -> tuple[torch.Tensor, torch.Tensor]:
         xb, yb, tasks, gen = self._draw_chunk(c)
         query_x = self.family.sample_points(len(tasks.x), self.batch, gen)

@@ -53,7 +53,7 @@ def test_a_signal_is_recorded_and_handed_to_the_handler_that_was_there_before():
 
     old = signal.signal(signal.SIGUSR2, submitit_like)
     try:
-        with pytest.raises(SystemExit) as stopped, preempt.watch():
+        with pytest.raises(SystemExit) as stopped, preempt.watch(), preempt.deferred():
             os.kill(os.getpid(), signal.SIGUSR2)
             assert preempt.requested() and preempt.signal_name() == "SIGUSR2"
             assert not seen  # recorded only: the trainer acts between iterations
@@ -64,13 +64,32 @@ def test_a_signal_is_recorded_and_handed_to_the_handler_that_was_there_before():
         signal.signal(signal.SIGUSR2, old)
 
 
-def test_a_signal_after_every_job_ended_stops_a_plain_process_but_not_submitit():
-    with pytest.raises(SystemExit) as stopped, preempt.watch():
+def test_a_signal_in_the_final_evaluation_acts_at_once_and_elsewhere_stops_at_once():
+    acted = []
+
+    def checkpoint_and_stop():
+        acted.append(preempt.signal_name())
+        preempt.stop("checkpoint written")
+
+    with pytest.raises(SystemExit) as stopped, preempt.watch(), \
+            preempt.on_signal(checkpoint_and_stop):
         os.kill(os.getpid(), signal.SIGTERM)
+        raise AssertionError("the signal did not stop the evaluation")
+    assert acted == ["SIGTERM"] and stopped.value.code == 128 + signal.SIGTERM
+    with pytest.raises(SystemExit) as stopped, preempt.watch():  # nothing to save: stop now
+        os.kill(os.getpid(), signal.SIGTERM)
+        raise AssertionError("the signal did not stop the process")
+    assert stopped.value.code == 128 + signal.SIGTERM
+
+
+def test_a_signal_as_the_last_job_ends_stops_a_plain_process_but_not_submitit():
+    with pytest.raises(SystemExit) as stopped, preempt.watch():
+        with preempt.deferred():
+            os.kill(os.getpid(), signal.SIGTERM)
     assert stopped.value.code == 128 + signal.SIGTERM
     old = signal.signal(signal.SIGTERM, lambda *_: None)  # submitit only logs SIGTERM
     try:
-        with preempt.watch():
+        with preempt.watch(), preempt.deferred():
             os.kill(os.getpid(), signal.SIGTERM)
         assert not preempt.requested()
     finally:
@@ -123,3 +142,32 @@ def test_sigterm_stops_a_population_with_every_member_checkpointed(tmp_path):
     assert whole.returncode == 0, whole.stderr
     for job in jobs:
         same_results(job, tmp_path / "whole" / job.name)
+
+
+@pytest.mark.slow
+def test_sigterm_in_the_final_evaluation_checkpoints_the_last_iteration(tmp_path):
+    """A long final evaluation (many held-out tasks) stopped midway: the checkpoint holds the
+    last iteration, and the relaunch only evaluates, to the bytes of an uninterrupted run."""
+    job = [*TINY, "meta_iters=20", "checkpoint_every=10", "log_every=10", "eval.n_tasks=20000"]
+    stopped = tmp_path / "stopped"
+    proc = start_app(*job, f"hydra.run.dir={stopped}")
+    deadline = time.time() + 300
+    while time.time() < deadline:  # the checkpoint at 20 is the last before the evaluation
+        assert proc.poll() is None, proc.communicate()
+        try:
+            if json.loads((stopped / "run.json").read_text())["iteration"] == 20:
+                break
+        except (OSError, ValueError):
+            pass
+        time.sleep(0.05)
+    time.sleep(1)
+    os.kill(proc.pid, signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 128 + signal.SIGTERM, err
+    assert "SIGTERM: stopped at iteration 20, checkpoint written" in err
+    assert json.loads((stopped / "run.json").read_text())["status"] == "running"
+    resumed = run_app(*job, f"hydra.run.dir={stopped}")
+    assert resumed.returncode == 0, resumed.stderr
+    whole = run_app(*job, f"hydra.run.dir={tmp_path / 'whole'}")
+    assert whole.returncode == 0, whole.stderr
+    same_results(stopped, tmp_path / "whole")
