@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from .contract import CONFIG, FORMAT, RUN_JSON, STATUSES
+from .contract import CONFIG, FORMAT, RUN_FIELD_TYPES, RUN_JSON, STATUSES
 from .derived import resolve_config
 
 __all__ = [
@@ -173,7 +173,23 @@ def read_run_json(run_dir: str | os.PathLike, missing_ok: bool = True) -> dict |
     if info.get("status") not in STATUSES:
         raise ContractError(path, f"unknown status {info.get('status')!r} (one of "
                             f"{', '.join(STATUSES)})")
+    for name, kind in RUN_FIELD_TYPES.items():
+        value = info.get(name)
+        if value is not None and not _holds(value, kind):
+            raise ContractError(path, f"field {name} holds a {type(value).__name__}, not a "
+                                f"{kind.__name__}")
+    bad = [name for name, value in (info.get("metrics") or {}).items()
+           if value is not None and not _holds(value, float)]
+    if bad:
+        raise ContractError(path, f"metric {bad[0]} is not a number")
     return info
+
+
+def _holds(value, kind: type) -> bool:
+    """isinstance, where a float may be an int and a bool is no number."""
+    if kind in (int, float) and isinstance(value, bool):
+        return False
+    return isinstance(value, (int, float) if kind is float else kind)
 
 
 def read_yaml(path: str | os.PathLike, kind: type = dict):
