@@ -39,8 +39,8 @@ def _sample(pid: int) -> tuple[float, int] | None:
         fds = len(os.listdir(f"/proc/{pid}/fd"))
     except OSError:
         return None
-    rss = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS"))
-    return rss / 1024, fds
+    rss = [int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS")]
+    return (rss[0] / 1024, fds) if rss else None  # none: a zombie, exiting
 
 
 def soak(launcher: str, jobs: int, folder: Path) -> dict:

@@ -74,6 +74,12 @@ def ks_within_steps() -> Rule:
                 "a non-empty list of k in [0, eval.steps] ([0, {c.eval.steps}])")
 
 
+def held_out_tasks(lo: int) -> Rule:
+    """An integer in [lo, eval.n_tasks]: a number of the held-out tasks."""
+    return across(lambda v, c: lo <= v <= c.eval.n_tasks,
+                  f"an integer in [{lo}, eval.n_tasks] ([{lo}, {{c.eval.n_tasks}}])")
+
+
 def fits_grid(what: str) -> Rule:
     """At most task.n_points on a grid family, whose points are its grid."""
     return across(lambda v, c: all(k >= 1 and (not c.task.grid or k <= c.task.n_points)
@@ -137,19 +143,13 @@ class EvalSchema:
                             "is measured", at_least(2))
     curve_tasks: int = knob("${min:100,${eval.n_tasks}}", "held-out tasks (the first ones) "
                             "used for the learning curve (unless set, 100 or eval.n_tasks if "
-                            "fewer)", across(lambda v, c: 1 <= v <= c.eval.n_tasks,
-                                             "an integer in [1, eval.n_tasks] "
-                                             "([1, {c.eval.n_tasks}])"),
-                            shown="min(100, eval.n_tasks)")
+                            "fewer)", held_out_tasks(1), shown="min(100, eval.n_tasks)")
     curve_ks: list[int] = knob("${upto:[0,1,8,32],${eval.steps}}", "k values recorded in the "
                                "learning curve (each <= steps; unless set, those of the default "
                                "that are)", ks_within_steps(), shown="[0, 1, 8, 32] up to steps")
     predict_tasks: int = knob("${min:4,${eval.n_tasks}}", "held-out tasks whose fits are saved "
                               "(predictions.csv) and drawn (unless set, 4 or eval.n_tasks if "
-                              "fewer)", across(lambda v, c: 0 <= v <= c.eval.n_tasks,
-                                               "an integer in [0, eval.n_tasks] "
-                                               "([0, {c.eval.n_tasks}])"),
-                              shown="min(4, eval.n_tasks)")
+                              "fewer)", held_out_tasks(0), shown="min(4, eval.n_tasks)")
     predict_ks: list[int] = knob("${upto:[0,8,16,24,32],${eval.steps}}", "k values saved in "
                                  "predictions.csv and drawn (each <= steps; unless set, those of "
                                  "the default that are)", ks_within_steps(),
