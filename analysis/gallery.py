@@ -40,15 +40,22 @@ def _first_seeds(runs: Runs) -> list[tuple[str, str]]:
             for _, row in jobs.head(MAX_SETTINGS).iterrows()]
 
 
-def fit_gallery(runs: Runs, tasks: int = 3, weights: str = "meta", ax=None) -> Figure:
-    """Rows: settings (first seed each); columns: the first `tasks` held-out tasks. `ax`: the
-    caller's axes instead of a new figure, one per panel (settings x tasks, row by row)."""
+def read_gallery(runs: Runs) -> list[tuple[str, dict]]:
+    """(setting text, fits) of each setting's first seed; a job whose fit files are damaged is
+    left out with a warning."""
     rows = []
     for setting, run_dir in _first_seeds(runs):
         try:
             rows.append((setting, read_fits(run_dir)))
         except rundir.ContractError as err:
             warn_file(err.path, err.reason)
+    return rows
+
+
+def fit_gallery(runs: Runs, tasks: int = 3, weights: str = "meta", ax=None) -> Figure:
+    """Rows: settings (first seed each); columns: the first `tasks` held-out tasks. `ax`: the
+    caller's axes instead of a new figure, one per panel (settings x tasks, row by row)."""
+    rows = read_gallery(runs)
     shown = sorted({t for _, fits in rows for w, t in fits if w == weights})[:tasks]
     ks = {k for _, fits in rows for fit in fits.values() for k in fit.predictions}
     colours = prediction_colours(ks)

@@ -9,6 +9,9 @@
 Rebuilding into the same OUT replaces the report: files of tables/ and figures/ (and a results
 format) that this build did not write are removed once everything new is in place, so report.md
 never sits beside a stale table of settings no longer analysed.
+
+Whatever report.md quotes from the run directories (jobs, keys, values, errors, paths) is escaped
+(analysis/escape.py): it is shown as written, never rendered as Markdown or HTML.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from analysis import knobfigs
+from analysis import escape, knobfigs
 from analysis.budget import DEFAULT_BUDGETS, budget_caption
 from analysis.errors import AnalysisError
 from analysis.fmt import ordered, value_text
@@ -172,9 +175,9 @@ def _problems(runs: Runs) -> list[str]:
     lines = ["| job | status | file | problem | overrides |", "| --- | --- | --- | --- | --- |"]
     order = list(KINDS)
     for p in sorted(runs.problems, key=lambda p: (order.index(p.kind), p.job)):
-        cells = [p.job, KINDS[p.kind], p.file, p.message, p.overrides]
-        lines.append("| " + " | ".join(f"`{c}`" if i in (0, 2) else c.replace("|", r"\|")
-                                       for i, c in enumerate(cells)) + " |")
+        cells = [escape.markdown_code(p.job), KINDS[p.kind], escape.markdown_code(p.file),
+                 escape.markdown(p.message), escape.markdown(p.overrides)]
+        lines.append("| " + " | ".join(cells) + " |")
     return lines
 
 
@@ -183,10 +186,12 @@ def _overview(c: Context, paths: list[str]) -> list[str]:
     jobs = runs.jobs
     counts = jobs.loc[jobs["included"], "status"].value_counts()
     included = ", ".join(f"{counts[s]} {s}" for s in ("done", "diverged", "running") if s in counts)
-    hyper = "; ".join(f"`{key}`: " + ", ".join(value_text(v) for v in ordered(
-        jobs.loc[jobs["included"], key])) for key in runs.hyperparameters) or "none"
-    seeds = ", ".join(str(s) for s in ordered(jobs.loc[jobs["included"], "seed"]))
-    return [f"{len(jobs)} jobs found under {', '.join(f'`{p}`' for p in paths)}; used "
+    hyper = "; ".join(f"{escape.markdown_code(key)}: " + ", ".join(
+        escape.markdown(value_text(v)) for v in ordered(jobs.loc[jobs["included"], key]))
+        for key in runs.hyperparameters) or "none"
+    seeds = escape.markdown(", ".join(str(s) for s in ordered(jobs.loc[jobs["included"],
+                                                                        "seed"])))
+    return [f"{len(jobs)} jobs found under {', '.join(map(escape.markdown_code, paths))}; used "
             f"{included or 'none'}; left out {int((~jobs['included']).sum())}. "
             f"Written {datetime.datetime.now().isoformat(timespec='seconds')}.", "",
             f"- **Statistic:** held-out MSE, the {c.statistic} over each job's held-out tasks "
@@ -194,7 +199,8 @@ def _overview(c: Context, paths: list[str]) -> list[str]:
             f"- **Interval (`--interval {c.interval}`):** {c.interval_text()}; for the "
             f"learning curves and training lengths, {c.interval_text(per_task=False)}.",
             f"- **Hyperparameters that vary:** {hyper}.", f"- **Seeds:** {seeds or 'none'}.",
-            f"- **Protocol (shared by every job):** {c.protocol or 'not recorded'}."]
+            f"- **Protocol (shared by every job):** "
+            f"{escape.markdown(c.protocol) if c.protocol else 'not recorded'}."]
 
 
 def _section(lines: list[str], out: Path, entries: list[Entry], kind: str, start: int) -> None:
@@ -202,12 +208,13 @@ def _section(lines: list[str], out: Path, entries: list[Entry], kind: str, start
         if kind == "Table":
             links = ", ".join(f"[{suffix}]({path.relative_to(out).as_posix()})"
                               for suffix, path in entry.files.items())
-            lines += [f"### Table {number}. {entry.title}", "",
+            lines += [f"### Table {number}. {escape.markdown(entry.title)}", "",
                       entry.files["md"].read_text(encoding="utf-8"), f"Files: {links}", ""]
         else:
             png, pdf = (entry.files[s].relative_to(out).as_posix() for s in ("png", "pdf"))
-            lines += [f"### Figure {number}. {entry.title}", "", f"![{entry.title}]({png})", "",
-                      f"*{entry.caption}* [PDF]({pdf})", ""]
+            title = escape.markdown(entry.title)
+            lines += [f"### Figure {number}. {title}", "", f"![{title}]({png})", "",
+                      f"*{escape.markdown(entry.caption)}* [PDF]({pdf})", ""]
 
 
 def build_report(paths: Iterable[str | os.PathLike], out: str | os.PathLike,

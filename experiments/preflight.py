@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import re
 import sys
+from pathlib import Path
 
 from hydra import compose
 from hydra.core.override_parser.overrides_parser import OverridesParser
@@ -22,6 +23,7 @@ from omegaconf.errors import OmegaConfBaseException
 from experiments import CONF, CONFIG_NAME
 from rundir.sweep import SEARCH_SWEEPER, planned_jobs, replicates
 
+from . import lock
 from .config import initialize
 from .schema import register
 from .validate import ConfigError, validate
@@ -78,6 +80,7 @@ def check(argv: list[str]) -> None:
         try:
             base = [o for o in overrides if not (multirun and _is_sweep(o))]
             cfg = compose(CONFIG_NAME, overrides=base, return_hydra_config=True)
+            _check_owner(cfg, overrides, multirun)
             params = cfg.hydra.sweeper.get("params") if multirun else None
             params = OmegaConf.to_container(params) if params else None
             if multirun and cfg.hydra.sweeper.get("_target_") == SEARCH_SWEEPER:
@@ -95,6 +98,26 @@ def check(argv: list[str]) -> None:
             cause = exc.__cause__
             detail = f": {str(cause).splitlines()[0]}" if cause and str(cause) else ""
             raise ConfigError(_one_line(str(exc)) + detail) from None
+        except OverflowError as exc:  # OmegaConf's conversion of a huge integer to a float
+            key = re.search(r"full_key: (\S+)", str(exc))
+            raise ConfigError(f"{key.group(1) if key else 'a value'} is not allowed: a number "
+                              f"too large for a float ({str(exc).splitlines()[0]})") from None
+
+
+def _check_owner(cfg: DictConfig, overrides: list[str], multirun: bool) -> None:
+    """A folder named on the command line that a live process uses is refused now, before
+    Hydra writes into it (lock.py; the default folders are new ones)."""
+    key = "hydra.sweep.dir" if multirun else "hydra.run.dir"
+    if not any(o.startswith(f"{key}=") for o in overrides):
+        return
+    try:
+        folder = OmegaConf.select(cfg, key)
+    except OmegaConfBaseException:
+        return  # a folder named through Hydra's runtime values: the job's own lock guards it
+    try:
+        lock.probe(Path(folder))
+    except lock.FolderBusy as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def search_jobs(cfg: DictConfig, overrides: list[str],
@@ -141,7 +164,10 @@ def _one_line(message: str) -> str:
     if missing:
         group, option, allowed = missing.groups()
         return f"{group}={option} is not allowed: must be one of {', '.join(allowed.split())}"
-    return text.split(" Config search path")[0]
+    text = text.split(" Config search path")[0]
+    if "token recognition error" in text:
+        text += " (quote a value holding spaces or non-ASCII characters: key='a value')"
+    return text
 
 
 def main_guard() -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import re
 import secrets
 import shlex
 import sys
@@ -69,6 +70,9 @@ def job_guard(cfg: DictConfig, out: Path, propagate: tuple[type[BaseException], 
         yield
     except propagate:
         raise
+    except rundir.WriteError as exc:  # nothing more is written to a failing disk
+        print(f"failed: {out}  ({exc}; its last checkpoint and run.json are intact)",
+              file=sys.stderr)
     except Exception as exc:
         traceback.print_exc()
         record_failure(cfg, out, f"{type(exc).__name__}: {exc}".splitlines()[0])
@@ -152,7 +156,7 @@ def _read_job(job: Path) -> tuple[dict, dict]:
     instead of hiding the other jobs."""
     config, info = {}, {"status": "missing"}
     try:
-        config = rundir.flatten(rundir.read_config(job))
+        config = rundir.flatten(rundir.read_config(job, resolve=False))  # as the sweep set it
         info = rundir.read_run_json(job) or info
     except rundir.ContractError as exc:
         info = {"status": "unreadable", "error": str(exc)}
@@ -182,7 +186,18 @@ def write_summary(sweep_dir: Path) -> pd.DataFrame:
 def relaunch_command(sweep_dir: Path) -> str:
     """This process's own command line, pointed at sweep_dir: done jobs are skipped there."""
     argv = [a for a in sys.orig_argv if not a.startswith("hydra.sweep.dir=")]
-    return shlex.join([*argv, f"hydra.sweep.dir={sweep_dir}"])
+    return shlex.join([*argv, f"hydra.sweep.dir={hydra_quoted(str(sweep_dir))}"])
+
+
+def hydra_quoted(value: str) -> str:
+    """A value as a Hydra override writes it: quoted where Hydra's grammar would read it as
+    something else (spaces, non-ASCII letters, commas, interpolations, quotes)."""
+    if re.fullmatch(r"[A-Za-z0-9_./+-]+", value):
+        return value
+    # a backslash escapes only before a quote (or before backslashes before one)
+    value = re.sub(r"(\\*)'", lambda m: 2 * m.group(1) + "\\'", value)
+    value = re.sub(r"(\\+)$", lambda m: 2 * m.group(1), value)
+    return "'" + value.replace("${", "\\${") + "'"
 
 
 def table(frame: pd.DataFrame) -> str:

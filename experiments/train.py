@@ -15,10 +15,15 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
+import rundir
+
 from . import CONFIG_NAME, CONFIG_PATH, sweep
 from .schema import register
 from .validate import ConfigError, validate
 
+# what a job that could not write a file leaves behind (rundir.WriteError)
+KEPT = ("the previous checkpoint.pt and run.json are intact: launch the same command again to "
+        "resume once the disk is fixed")
 
 def train_job(cfg: DictConfig) -> float | None:
     """Hydra's task function: one job, its run directory at hydra.runtime.output_dir."""
@@ -38,6 +43,9 @@ def train_job(cfg: DictConfig) -> float | None:
         except RunDirError as exc:
             print(f"error: {exc}", file=sys.stderr)
             sys.exit(2)
+        except rundir.WriteError as exc:
+            print(f"error: {exc}; {KEPT}", file=sys.stderr)
+            sys.exit(1)
         result = finish_line(info, out)
         if info["status"] == "failed":
             sys.exit(1)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import time
 import traceback
+from contextlib import ExitStack, nullcontext
 from itertools import groupby
 from pathlib import Path
 
@@ -26,7 +27,7 @@ from reptile.evaluate import adaptation_mse, per_k_stats, signal_power
 from reptile.tasks import HeldOut
 from rundir.quicklook import draw_fit_figure
 
-from . import build, outputs, tracking
+from . import build, lock, outputs, preempt, progress, tracking
 from .job import Job
 from .schema import MEMBER_KEYS
 
@@ -91,9 +92,14 @@ class Population:
             job.tracker = tracking.start(job.cfg, job.out)
             job.record("running", learner.iteration, elapsed())
         try:
-            alive = self._meta_train(learner, jobs, elapsed)
+            with preempt.deferred():  # acted on between iterations
+                alive = self._meta_train(learner, jobs, elapsed)
             if alive:
-                self._finish(learner, alive, elapsed)
+                with progress.stage(f"final evaluation on {self.cfg.eval.n_tasks} tasks"), \
+                        preempt.on_signal(lambda: self._stop(learner, alive, elapsed)):
+                    self._finish(learner, alive, elapsed)
+        except rundir.WriteError:
+            raise  # the disk fails: the last checkpoint and run.json stay as they are
         except Exception as exc:
             error = f"{type(exc).__name__}: {exc}".splitlines()[0]
             for job in jobs:
@@ -105,15 +111,19 @@ class Population:
         """The remaining outer iterations; returns the jobs that did not diverge."""
         cfg = self.cfg
         if learner.iteration == 0:
-            self._log_curve(learner, jobs, learner.meta_step(), elapsed)
+            with progress.stage("evaluating the initial weights"):
+                self._log_curve(learner, jobs, learner.meta_step(), elapsed)
             self._snapshot(learner, jobs)
         bar = tqdm(total=cfg.meta_iters, initial=learner.iteration, unit="it",
                    desc="meta-train" + (f" x{len(jobs)}" if len(jobs) > 1 else ""),
                    dynamic_ncols=True, disable=None)
+        first = learner.iteration
         with bar:
             while learner.iteration < cfg.meta_iters and jobs:
                 eps = learner.meta_step()
-                losses = learner.step().tolist()
+                with progress.stage(self._first_step) if learner.iteration == first \
+                        else nullcontext():
+                    losses = learner.step().tolist()
                 diverged = [p for p, loss in enumerate(losses) if not math.isfinite(loss)]
                 for p, loss in enumerate(losses):
                     jobs[p].add_loss(loss)
@@ -133,6 +143,8 @@ class Population:
                     jobs = self._each(learner, jobs, elapsed, lambda p, job: job.checkpoint(
                         learner.member_state(p), elapsed()))
                 bar.update(1)
+                if preempt.requested():
+                    self._stop(learner, jobs, elapsed)
         bad = [p for p in range(len(jobs)) if not bool(torch.isfinite(learner.phi[p]).all())]
         if bad:
             jobs = self._drop(learner, jobs, bad, elapsed, [
@@ -151,6 +163,23 @@ class Population:
                 failed.append(p)
                 errors.append(f"{type(exc).__name__}: {exc}".splitlines()[0])
         return self._drop(learner, jobs, failed, elapsed, errors, "failed") if failed else jobs
+
+    @property
+    def _first_step(self) -> str:
+        """What the first iteration does beyond any other (experiments/progress.py)."""
+        if self.cfg.compile:
+            return "first iteration: compiling the inner loop (a one-off, cached on disk)"
+        return f"first iteration: drawing its tasks and training {self.cfg.meta_batch} of them"
+
+    def _stop(self, learner, jobs: list[Job], elapsed) -> None:
+        """A stop signal (experiments/preempt.py): the checkpoint of every job that has not
+        ended, at this iteration, then exit (or submitit's requeue)."""
+        for p, job in enumerate(jobs):
+            if not job.ended:
+                job.checkpoint(learner.member_state(p), elapsed())
+        where = str(jobs[0].out) + (f" and {len(jobs) - 1} more" if len(jobs) > 1 else "")
+        preempt.stop(f"{preempt.signal_name()}: stopped at iteration {learner.iteration}, "
+                     f"checkpoint written ({where}); launch the same command again to resume")
 
     def _drop(self, learner, jobs: list[Job], members: list[int], elapsed,
               errors: list[str], status: str = "diverged") -> list[Job]:
@@ -265,12 +294,17 @@ class Population:
 
 
 def train(cfgs: list[DictConfig], outs: list[Path]) -> list[dict]:
-    """Trains jobs as populations: those sharing shape_key together; returns run.json each."""
+    """Trains jobs as populations: those sharing shape_key together; returns run.json each.
+    Holds each run directory (lock.FolderBusy if another process does) and checkpoints and
+    exits on a stop signal (preempt)."""
     order = sorted(range(len(cfgs)), key=lambda i: shape_key(cfgs[i]))
     infos: dict[int, dict] = {}
-    for _, same in groupby(order, key=lambda i: shape_key(cfgs[i])):
-        same = list(same)
-        for i, info in zip(same, Population([cfgs[i] for i in same],
-                                            [outs[i] for i in same]).run()):
-            infos[i] = info
+    with preempt.watch(), ExitStack() as held:
+        for out in outs:
+            held.enter_context(lock.own(out))
+        for _, same in groupby(order, key=lambda i: shape_key(cfgs[i])):
+            same = list(same)
+            for i, info in zip(same, Population([cfgs[i] for i in same],
+                                                [outs[i] for i in same]).run()):
+                infos[i] = info
     return [infos[i] for i in range(len(cfgs))]

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from . import memory
+
 # Named random streams: each gets its own generator so that, e.g., changing the number of
 # held-out tasks never changes the training tasks. "validation" draws the tasks a search selects
 # hyperparameters on: never the held-out (test) tasks of the same seed.
@@ -107,17 +109,21 @@ class TaskStream:
     of m points each inner loop trains on, xb, yb [n, k, m, 1].
 
     Counter-based: iterations are drawn in chunks, chunk c from its own generator (seed, c), so
-    iteration i's data is a pure function of (seed, i): a resumed run needs no generator state,
-    and sampling a thousand tasks per call costs a fraction of an op per iteration instead of a
-    dozen small ops each time.
+    iteration i's data is a pure function of (seed, i) (and of the config, which sets the chunk
+    size): a resumed run needs no generator state, and sampling up to a thousand tasks per call
+    costs a fraction of an op per iteration instead of a dozen small ops each time. A chunk holds
+    at most memory.CHUNK_BYTES (and always one iteration), so large inner_steps or meta_batch
+    allocate what an iteration needs.
     """
 
-    TASKS_PER_CHUNK = 1024
+    query = False  # whether each task also has a query minibatch (episodes.py)
 
     def __init__(self, family: SineFamily, seed: int, meta_batch: int, steps: int, batch: int):
         self.family, self.seed = family, seed
         self.meta_batch, self.steps, self.batch = meta_batch, steps, batch
-        self.chunk = max(1, self.TASKS_PER_CHUNK // meta_batch)  # iterations per chunk
+        task_bytes = memory.stream_task_bytes(family.n_points, steps, batch, family.grid,
+                                              self.query)
+        self.chunk = memory.chunk_iterations(meta_batch, task_bytes)  # iterations per chunk
         self._cached: tuple[int, torch.Tensor, torch.Tensor] | None = None
 
     def __call__(self, iteration: int) -> tuple[torch.Tensor, torch.Tensor]:
