@@ -139,7 +139,8 @@ class EvalSchema:
                         "stream)", at_least(1))
     seed: int = knob(0, "held-out seed; independent of the training seed, so every job of a "
                      "sweep sees the same tasks", at_least(0), member=True)
-    shots: int = knob("${cap_on_grid:10,${task.n_points},${task.grid}}", "K, support points per "
+    shots: int = knob("${reptile_sine.cap_on_grid:10,${task.n_points},${task.grid}}",
+                      "K, support points per "
                       "held-out task (the Reptile figure uses 10; unless set, at most "
                       "task.n_points on a grid family)", fits_grid("an integer >= 1"),
                       shown="min(10, task.n_points) on a grid")
@@ -150,16 +151,20 @@ class EvalSchema:
     optimizer: str = knob("${inner_optimizer}", "sgd / adam", one_of(OPTIMIZERS))
     grid_points: int = knob(50, "points of the dense grid over task.x_range on which the MSE "
                             "is measured", at_least(2))
-    curve_tasks: int = knob("${min:100,${eval.n_tasks}}", "held-out tasks (the first ones) "
+    curve_tasks: int = knob("${reptile_sine.min:100,${eval.n_tasks}}",
+                            "held-out tasks (the first ones) "
                             "used for the learning curve (unless set, 100 or eval.n_tasks if "
                             "fewer)", held_out_tasks(1), shown="min(100, eval.n_tasks)")
-    curve_ks: list[int] = knob("${upto:[0,1,8,32],${eval.steps}}", "k values recorded in the "
+    curve_ks: list[int] = knob("${reptile_sine.upto:[0,1,8,32],${eval.steps}}",
+                               "k values recorded in the "
                                "learning curve (each <= steps; unless set, those of the default "
                                "that are)", ks_within_steps(), shown="[0, 1, 8, 32] up to steps")
-    predict_tasks: int = knob("${min:4,${eval.n_tasks}}", "held-out tasks whose fits are saved "
+    predict_tasks: int = knob("${reptile_sine.min:4,${eval.n_tasks}}",
+                              "held-out tasks whose fits are saved "
                               "(predictions.csv) and drawn (unless set, 4 or eval.n_tasks if "
                               "fewer)", held_out_tasks(0), shown="min(4, eval.n_tasks)")
-    predict_ks: list[int] = knob("${upto:[0,8,16,24,32],${eval.steps}}", "k values saved in "
+    predict_ks: list[int] = knob("${reptile_sine.upto:[0,8,16,24,32],${eval.steps}}",
+                                 "k values saved in "
                                  "predictions.csv and drawn (each <= steps; unless set, those of "
                                  "the default that are)", ks_within_steps(),
                                  shown="[0, 8, 16, 24, 32] up to steps")
@@ -209,11 +214,14 @@ class Schema:
     meta_batch: int = knob(5, "n, tasks per outer iteration (1 = serial Reptile)", at_least(1))
     meta_iters: int = knob(10000, "outer iterations", at_least(1))
     inner_steps: int = knob(5, "k, inner SGD steps per task per outer iteration", at_least(1))
-    inner_batch: int = knob("${min:10,${task.n_points}}", "m, points per inner minibatch (<= "
-                            "task.n_points; unless set, 10 or task.n_points if fewer)",
+    inner_batch: int = knob("${reptile_sine.batch_fit:10,${task.n_points},${task.grid},"
+                            "${algo.name},${algo.tail}}",
+                            "m, points per inner minibatch (<= task.n_points; unless set, 10 or "
+                            "what fits: task.n_points, half of them beside MAML's held-apart "
+                            "query on a grid)",
                             across(lambda v, c: 1 <= v <= c.task.n_points,
                                  "an integer in [1, task.n_points] ([1, {c.task.n_points}])"),
-                            shown="min(10, task.n_points)")
+                            shown="min(10, what fits)")
     inner_lr: float = knob(0.02, "alpha, inner step size", positive(), member=True)
     inner_optimizer: str = knob(
         "sgd", "sgd / adam (Adam with beta1 = 0, fresh state per task)", one_of(OPTIMIZERS),

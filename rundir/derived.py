@@ -1,10 +1,10 @@
 """Derived defaults: config values computed from other keys, as OmegaConf resolvers.
 
 A default that must fit another key follows it unless the user sets it:
-`eval.curve_tasks: ${min:100,${eval.n_tasks}}` is 100, or eval.n_tasks when that is smaller, so
-`eval.n_tasks=50` alone is a valid config. A value the user sets replaces the expression and is
-checked as given. The schema (experiments/schema.py) writes its defaults with these resolvers;
-Hydra saves them unresolved in .hydra/config.yaml, so analysis resolves a saved config with the
+`eval.curve_tasks: ${reptile_sine.min:100,${eval.n_tasks}}` is 100, or eval.n_tasks when that is
+smaller, so `eval.n_tasks=50` alone is a valid config. A value the user sets replaces the
+expression and is checked as given. The schema (experiments/schema.py) writes its defaults with
+these resolvers; Hydra saves them unresolved in .hydra/config.yaml, so analysis resolves a saved config with the
 same functions (resolve_config), never with anything else a file might name.
 """
 
@@ -20,22 +20,32 @@ __all__ = ["RESOLVERS", "register_resolvers", "resolve_config"]
 
 
 def _min(*values):
-    """The smallest argument: `${min:100,${eval.n_tasks}}`."""
+    """The smallest argument: `${reptile_sine.min:100,${eval.n_tasks}}`."""
     return min(values)
 
 
 def _upto(ks, limit):
-    """The k of `ks` that are at most `limit`: `${upto:[0,1,8,32],${eval.steps}}`."""
+    """The k of `ks` that are at most `limit`: `${reptile_sine.upto:[0,1,8,32],${eval.steps}}`."""
     return [k for k in ks if k <= limit]
 
 
 def _cap_on_grid(value, n_points, grid):
     """`value`, at most n_points on a grid family (whose points are its grid):
-    `${cap_on_grid:10,${task.n_points},${task.grid}}`."""
+    `${reptile_sine.cap_on_grid:10,${task.n_points},${task.grid}}`."""
     return min(value, n_points) if grid else value
 
 
-RESOLVERS = {"min": _min, "upto": _upto, "cap_on_grid": _cap_on_grid}
+def _batch_fit(value, n_points, grid, algo, tail):
+    """`value`, at most what a task's points hold: n_points, or half of them on a grid family
+    when (first-order) MAML holds its query apart from the support (algo.tail=separate):
+    `${reptile_sine.batch_fit:10,${task.n_points},${task.grid},${algo.name},${algo.tail}}`."""
+    apart = grid and algo in ("maml", "fomaml") and tail == "separate"
+    return min(value, max(1, n_points // 2) if apart else n_points)
+
+
+# named in the project's own namespace: a notebook's own `min` resolver is never replaced or used
+RESOLVERS = {"reptile_sine.min": _min, "reptile_sine.upto": _upto,
+             "reptile_sine.cap_on_grid": _cap_on_grid, "reptile_sine.batch_fit": _batch_fit}
 _CALL = re.compile(r"\$\{\s*([\w.]+)\s*:")  # a resolver call: ${name: ...}
 _REF = re.compile(r"\$\{([\w.]+)\}")  # a reference to another key: ${eval.n_tasks}
 _DEPTH = 10  # references of references at most: a saved config may loop
@@ -101,8 +111,8 @@ def _literal(value) -> str:
 
 @lru_cache(maxsize=4096)
 def _evaluate(text: str):
-    """One value's text with its references written in, e.g. ${min:100,50} (lists come back as
-    tuples: the cache hands out the same object)."""
+    """One value's text with its references written in, e.g. ${reptile_sine.min:100,50} (lists
+    come back as tuples: the cache hands out the same object)."""
     register_resolvers()
     result = OmegaConf.to_container(OmegaConf.create({"v": text}), resolve=True)["v"]
     return tuple(result) if isinstance(result, list) else result

@@ -29,7 +29,12 @@ DERIVED = {
     "eval.predict_ks": [(["eval.steps=8"], [0, 8]), (["eval.steps=20"], [0, 8, 16]),
                         (["eval.steps=1"], [0])],
     "inner_batch": [(["task.n_points=5"], 5), (["task.n_points=5", "task.grid=false"], 5),
-                    (["task=maml"], 10)],
+                    (["task=maml"], 10), (["algo=maml", "task.n_points=15"], 7),
+                    (["algo=fomaml", "task.n_points=15", "algo.tail=shared"], 10)],
+    # a grid's points must hold MAML's query apart from a full support minibatch: the default
+    # inner_batch makes room (above), so only a value the user set can conflict
+    "algo.tail": [(["algo=maml", "task.n_points=15"], "separate"),
+                  (["algo=fomaml", "task.n_points=3"], "separate")],
     "eval.shots": [(["task.n_points=5"], 5), (["task.n_points=5", "task.grid=false"], 10),
                    (["task.n_points=1"], 1)],
 }
@@ -116,13 +121,13 @@ def test_resolvers_register_once_and_importing_again_is_harmless():
 def test_a_saved_config_resolves_with_the_same_functions_and_nothing_else():
     saved = OmegaConf.to_container(compose_config("eval.n_tasks=7", "eval.steps=4"),
                                    resolve=False)
-    assert saved["eval"]["curve_tasks"].startswith("${min:")
+    assert saved["eval"]["curve_tasks"].startswith("${reptile_sine.min:")
     resolved = resolve_config(saved)
     assert resolved["eval"]["curve_tasks"] == 7 and resolved["eval"]["curve_ks"] == [0, 1]
     assert resolved["eval"]["lr"] == saved["inner_lr"]
     assert resolve_config({"a": "${oc.env:HOME}"}) is None  # never runs what a file names
     assert resolve_config({"a": "${b}", "b": "${a}"}) is None  # a loop
-    assert resolve_config({"a": "${min:1,${missing}}"}) is None
+    assert resolve_config({"a": "${reptile_sine.min:1,${missing}}"}) is None
 
 
 def test_a_real_run_with_only_small_sources_set_writes_the_derived_sizes(tmp_path):
