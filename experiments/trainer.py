@@ -152,12 +152,16 @@ class Population:
         return jobs
 
     def _each(self, learner, jobs: list[Job], elapsed, work) -> list[Job]:
-        """work(p, job) for every member; a member whose work fails (its files: a full disk, a
-        folder in the way) is recorded failed and leaves the population, the others go on."""
+        """work(p, job) for every member; a member whose work fails (a folder in the way of its
+        files) is recorded failed and leaves the population, the others go on. A disk that
+        refuses writes (rundir.WriteError) stops them all: nothing more is written to it, and
+        every member's last checkpoint and run.json stay intact for the relaunch."""
         failed, errors = [], []
         for p, job in enumerate(jobs):
             try:
                 work(p, job)
+            except rundir.WriteError:
+                raise
             except Exception as exc:
                 traceback.print_exc()
                 failed.append(p)

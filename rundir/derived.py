@@ -4,8 +4,8 @@ A default that must fit another key follows it unless the user sets it:
 `eval.curve_tasks: ${reptile_sine.min:100,${eval.n_tasks}}` is 100, or eval.n_tasks when that is
 smaller, so `eval.n_tasks=50` alone is a valid config. A value the user sets replaces the
 expression and is checked as given. The schema (experiments/schema.py) writes its defaults with
-these resolvers; Hydra saves them unresolved in .hydra/config.yaml, so analysis resolves a saved config with the
-same functions (resolve_config), never with anything else a file might name.
+these resolvers; Hydra saves them unresolved in .hydra/config.yaml, so analysis resolves a saved
+config with the same functions (resolve_config), never with anything else a file might name.
 """
 
 from __future__ import annotations

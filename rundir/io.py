@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import errno
 import io
 import json
 import os
@@ -37,9 +38,15 @@ __all__ = [
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C loader: big sweeps
 
 
+# what a disk says when it refuses writes: no space or quota, read-only, permission, I/O error
+DISK_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM,
+                         errno.EIO})
+
+
 class WriteError(OSError):
-    """A file could not be written (no space, read-only, permission): "cannot write PATH
-    (reason)", one line. Writes are atomic, so the file's previous version is intact."""
+    """A file could not be written because the disk refused (DISK_ERRNOS): "cannot write PATH
+    (reason)", one line. Writes are atomic, so the file's previous version is intact. Other
+    failures (a folder where the file goes) stay what they are: one job's problem."""
 
     def __init__(self, path: str | os.PathLike, error: OSError):
         self.path, self.error = Path(path), error
@@ -87,14 +94,15 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         os.close(fd)
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; results are for sharing
     except OSError as exc:
-        raise WriteError(target, exc) from None
+        raise (WriteError(target, exc) if exc.errno in DISK_ERRNOS else exc) from None
     try:
         yield Path(tmp)
         os.replace(tmp, target)
     except BaseException as exc:
         with contextlib.suppress(OSError):  # a read-only folder keeps its temporary file
             Path(tmp).unlink(missing_ok=True)
-        if isinstance(exc, OSError) and not isinstance(exc, WriteError):
+        if (isinstance(exc, OSError) and not isinstance(exc, WriteError)
+                and exc.errno in DISK_ERRNOS):
             raise WriteError(target, exc) from None
         raise
 

@@ -163,5 +163,6 @@ def test_bootstrap_report_says_which_interval_and_is_the_same_twice(sweep, tmp_p
     assert "--interval bootstrap" in text
     row = next(line for line in tables["mse_by_inner_steps.md"].decode().splitlines()
                if line.startswith("| 4 |"))
-    assert re.search(r"\| (\*\*)?[\d.]+ \[[\d.]+, [\d.]+\](\*\*)? \|", row)  # mean [lo, hi]
+    # mean [lo, hi], its brackets escaped for Markdown (analysis/escape.py)
+    assert re.search(r"\| (\*\*)?[\d.]+ \\?\[[\d.]+, [\d.]+\\?\](\*\*)? \|", row)
     assert b",bootstrap\n" in tables["mse_by_inner_steps.csv"]
