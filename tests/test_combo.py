@@ -146,3 +146,15 @@ def test_terms_default_to_every_inner_step():
     cfg = compose_config("algo=combo", "inner_steps=7")
     validate(cfg)
     assert (cfg.algo.terms, cfg.algo.combine, cfg.algo.tail) == (7, "sum", "shared")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("combine", ["sum", "last"])
+def test_compiled_combination_matches_eager(combine):
+    cfg = combo_config(inner_steps=4, terms=3, combine=combine)
+    eager = learner("combo", cfg, MEMBERS[:2])
+    phi0 = eager.phi.clone()
+    compiled = make_learner("combo", NET, phi0, FAMILY, cfg, MEMBERS[:2], compile=True)
+    for _ in range(6):
+        eager.step(), compiled.step()
+    torch.testing.assert_close(compiled.phi, eager.phi, rtol=1e-5, atol=1e-6)
