@@ -3,7 +3,7 @@
 # whose last minibatch is the next one of the inner loop's cycle (shared tail) or held apart
 # (separate tail), as the inner minibatches k, the inner batch m and the outer step eps change
 # (the paper's Figure 4a, b, c). Trains the three sweeps sweep=overlap_inner_steps,
-# overlap_inner_batch, overlap_meta_step (10 seeds; 280, 200 and 160 jobs) as batched
+# overlap_inner_batch, overlap_meta_step (10 seeds; 240, 200 and 160 jobs) as batched
 # populations on every core into OUT/inner_steps, OUT/inner_batch, OUT/meta_step, then draws
 # held-out MSE after k against each knob, a line per method, a panel per sweep
 # (minibatch_overlap.png, .pdf, .csv) and writes each sweep's report into its folder's report/.

@@ -51,7 +51,7 @@ FACTORS = {
     "width": {"model.width": [16, 32, 64, 128, 256]},
     "meta_step_x_inner_steps": {"meta_step": EPS, "inner_steps": KS},
     "inner_gradients": {"algo.terms": [1, 2, 3, 4, 5, 6, 8], "algo.combine": ["sum", "last"]},
-    "overlap_inner_steps": {**METHODS, "inner_steps": [1, 2, 4, 5, 6, 8, 10]},
+    "overlap_inner_steps": {**METHODS, "inner_steps": [1, 2, 4, 5, 6, 8]},
     "overlap_inner_batch": {**METHODS, "inner_batch": [5, 10, 15, 20, 25]},
     "overlap_meta_step": {**METHODS, "meta_step": EPS},
 }
