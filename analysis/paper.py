@@ -4,8 +4,8 @@
   seed_post RUN                     the seed post's panel grid (seed_post.png, .pdf)
   methods SWEEP_DIR...              held-out MSE after k against each sweep's numeric knob, a
                                     line per method, a panel per sweep (NAME.png, .pdf, and
-                                    the plotted numbers NAME.csv; --name, --k; --interval t or
-                                    bootstrap): the inner-loop analyses (scripts/
+                                    the plotted numbers NAME.csv; --name, --k, --statistic;
+                                    --interval t or bootstrap): the inner-loop analyses (scripts/
                                     inner_gradients.sh, scripts/minibatch_overlap.sh)
   benchmark RUN_OR_DIR...           the MAML sine benchmark: benchmark.md, benchmark.csv,
                                     benchmark_per_seed.md, benchmark_per_seed.csv,
@@ -33,7 +33,7 @@ from analysis.load import load_runs
 from analysis.maml_benchmark import markdown_table, per_seed, per_seed_table, per_task, summary
 from analysis.paperfigs import benchmark_curves, figure1, seed_post_grid
 from analysis.plotting import save
-from analysis.tables import cell_statistics, evaluated_ks
+from analysis.tables import STATISTICS, cell_statistics, evaluated_ks
 from rundir import ContractError, write_text
 from rundir.quicklook import save_figure
 
@@ -79,14 +79,15 @@ def _methods(runs: list[str], out: Path, args: argparse.Namespace) -> list[Path]
         k = max(steps) if args.k is None else args.k
         if k not in steps:
             raise AnalysisError(f"--k {k}: no finished job of {path} evaluated it")
-        cells = evaluated(cell_statistics(found, [k], "mean", args.interval))
+        cells = evaluated(cell_statistics(found, [k], args.statistic, args.interval))
         for method, knob in pairs:
             parts.append((cells, method, knob, context(found, method, knob)))
             tables.append(cells.assign(sweep=path, method_key=method, knob=knob,
-                                       value=cells[knob], method_value=cells[method]))
-        ylabel = mse_label(found, "mean", k)
+                                       value=cells[knob], method_value=cells[method],
+                                       statistic=args.statistic))
+        ylabel = mse_label(found, args.statistic, k)
     table = pd.concat(tables)[["sweep", "method_key", "method_value", "knob", "value", "k",
-                               "mean", "lo", "hi", "n"]]
+                               "statistic", "mean", "lo", "hi", "n"]]
     return [*save(methods_figure, out / args.name, parts, ylabel),
             write_text(out / f"{args.name}.csv", table.to_csv(index=False))]
 
@@ -103,6 +104,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", default="docs/figures", help="output folder (default docs/figures)")
     p.add_argument("--task", type=int, default=0, help="held-out task drawn by figure1")
     p.add_argument("--name", default="methods", help="file stem of the methods figure")
+    p.add_argument("--statistic", choices=sorted(STATISTICS), default="mean",
+                   help="methods: per job, the mean or the median of the held-out tasks' MSE "
+                        "(the median is robust to tasks whose adaptation blows up); default: "
+                        "%(default)s")
     p.add_argument("--k", type=int, help="adaptation steps of the methods figure (default: the "
                    "largest evaluated)")
     p.add_argument("--interval", choices=INTERVALS, default="bootstrap",

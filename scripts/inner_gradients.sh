@@ -3,7 +3,8 @@
 # steps' gradients meta-learn. Trains sweep=inner_gradients (sum g_1+...+g_i = Reptile truncated
 # after i steps, and g_i alone = first-order MAML with a shared tail, for i = 1..8; 10 seeds,
 # 140 jobs) as batched populations on every core, then draws held-out MSE after k against i, a
-# line per combination (inner_gradients.png, .pdf and the plotted numbers .csv) and writes the
+# line per combination (inner_gradients.png, .pdf and the plotted numbers .csv, from each job's
+# mean over its held-out tasks; inner_gradients_median.* from its median) and writes the
 # sweep's report (tables at every k, training-length tables) into OUT/report.
 #   scripts/inner_gradients.sh                              # the full preset
 #   SWEEP=inner_gradients_quick scripts/inner_gradients.sh  # 3 seeds, 500 outer steps
@@ -20,7 +21,9 @@ FIGURES=${FIGURES:-$OUT/figures}
 # shellcheck disable=SC2086  # OVERRIDES holds several overrides
 nice "$PY" -m experiments.train -m sweep="$SWEEP" hydra/launcher="${LAUNCHER:-population}" \
   ${OVERRIDES:-} hydra.sweep.dir="$OUT"
-"$PY" -m analysis.paper methods "$OUT" --name inner_gradients --interval t ${K:+--k "$K"} \
-  --out "$FIGURES"
+for statistic in mean median; do  # the median is robust to tasks whose adaptation blows up
+  "$PY" -m analysis.paper methods "$OUT" --statistic "$statistic" --interval t ${K:+--k "$K"} \
+    --name "inner_gradients$([ "$statistic" = mean ] || echo "_$statistic")" --out "$FIGURES"
+done
 "$PY" -m analysis "$OUT" --out "$OUT/report" >/dev/null
 echo "report: $OUT/report/report.md"

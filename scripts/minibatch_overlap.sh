@@ -6,7 +6,8 @@
 # overlap_inner_batch, overlap_meta_step (10 seeds; 240, 200 and 160 jobs) as batched
 # populations on every core into OUT/inner_steps, OUT/inner_batch, OUT/meta_step, then draws
 # held-out MSE after k against each knob, a line per method, a panel per sweep
-# (minibatch_overlap.png, .pdf, .csv) and writes each sweep's report into its folder's report/.
+# (minibatch_overlap.png, .pdf, .csv; minibatch_overlap_median.* from each job's median over its
+# held-out tasks) and writes each sweep's report into its folder's report/.
 #   scripts/minibatch_overlap.sh               # the full presets
 #   SIZE=_quick scripts/minibatch_overlap.sh   # their quick twins: 3 seeds, 500 outer steps
 # Environment: SIZE, OUT (the folder of the three sweeps), FIGURES (docs/figures for the full
@@ -25,8 +26,11 @@ for knob in "${KNOBS[@]}"; do
   nice "$PY" -m experiments.train -m sweep="overlap_$knob$SIZE" \
     hydra/launcher="${LAUNCHER:-population}" ${OVERRIDES:-} hydra.sweep.dir="$OUT/$knob"
 done
-"$PY" -m analysis.paper methods "${KNOBS[@]/#/$OUT/}" --name minibatch_overlap --interval t \
-  ${K:+--k "$K"} --out "$FIGURES"
+for statistic in mean median; do  # the median is robust to tasks whose adaptation blows up
+  "$PY" -m analysis.paper methods "${KNOBS[@]/#/$OUT/}" --statistic "$statistic" --interval t \
+    ${K:+--k "$K"} --out "$FIGURES" \
+    --name "minibatch_overlap$([ "$statistic" = mean ] || echo "_$statistic")"
+done
 for knob in "${KNOBS[@]}"; do
   "$PY" -m analysis "$OUT/$knob" --out "$OUT/$knob/report" >/dev/null
   echo "report: $OUT/$knob/report/report.md"

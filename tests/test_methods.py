@@ -87,6 +87,19 @@ def test_paper_figure_of_several_sweeps_draws_the_cells(overlap, tmp_path):
     assert row["n"].item() == len(SEEDS)
 
 
+def test_paper_figure_of_the_median(overlap, tmp_path):
+    root, _ = overlap
+    assert paper.main(["methods", str(root), "--out", str(tmp_path), "--name", "m",
+                       "--statistic", "median", "--interval", "t"]) == 0
+    table = pd.read_csv(tmp_path / "m.csv")
+    cells = cell_statistics(load_runs([root]), [32], "median")
+    merged = table.merge(cells, left_on=["method_value", "value"],
+                         right_on=["method", "inner_steps"], suffixes=("", "_cells"))
+    assert set(table["statistic"]) == {"median"} and set(table["k"]) == {32}
+    assert len(merged) == len(table) == 8
+    assert merged["mean"].to_numpy() == pytest.approx(merged["mean_cells"].to_numpy(), rel=1e-12)
+
+
 def test_paper_figure_legend_names_the_papers_methods(overlap):
     root, _ = overlap
     loaded = load_runs([root])

@@ -88,7 +88,10 @@ def test_inner_gradients_script(tmp_path):
     run_script("inner_gradients.sh", tmp_path, SWEEP="inner_gradients_quick",
                OVERRIDES=TINY + " meta_iters=40 seed=0,1 algo.terms=1,3")
     runs = tmp_path / "runs"
-    assert_figure(tmp_path / "figures", "inner_gradients")
+    for stem in ("inner_gradients", "inner_gradients_median"):
+        assert_figure(tmp_path / "figures", stem)
+    assert set(pd.read_csv(tmp_path / "figures" / "inner_gradients_median.csv")["statistic"]) == {
+        "median"}
     table = pd.read_csv(tmp_path / "figures" / "inner_gradients.csv")
     assert sorted(zip(table["method_value"], table["value"])) == [
         ("last", 1), ("last", 3), ("sum", 1), ("sum", 3)]
@@ -112,7 +115,8 @@ def test_minibatch_overlap_script(tmp_path):
         summary = pd.read_csv(runs / knob / "summary.csv")
         assert set(summary["status"]) == {"done"}
         assert (runs / knob / "report" / "report.md").exists()
-    assert_figure(tmp_path / "figures", "minibatch_overlap")
+    for stem in ("minibatch_overlap", "minibatch_overlap_median"):
+        assert_figure(tmp_path / "figures", stem)
     table = pd.read_csv(tmp_path / "figures" / "minibatch_overlap.csv")
     assert set(table["knob"]) == {"inner_steps", "inner_batch", "meta_step"}
     assert set(table["method_value"]) == {"shared", "separate"}  # algo.tail: one key varies
