@@ -40,8 +40,6 @@ class Combo(MetaLearner):
     """The gradient combination of the module docstring (algo=combo: algo.terms, algo.combine,
     algo.tail). The loss is that of the i-th minibatch, at W_{i-1}."""
 
-    query = True
-
     def stream(self, seed: int) -> TaskStream:
         """k minibatches per task: k - 1 from the inner loop's cycle, the k-th the tail."""
         cfg = self.cfg
