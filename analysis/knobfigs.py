@@ -38,7 +38,7 @@ _DODGE = 0.12  # lines side by side, this far apart in widths of one setting's s
 
 def against_knob(stats: pd.DataFrame, knob: str, line_key: str | None, panel_keys: list[str],
                  ylabel: str, legend_title: str | None, names: dict | None = None,
-                 categorical: bool = False) -> Figure:
+                 categorical: bool = False, ax=None) -> Figure:
     """`stats` (mean, lo, hi per row) against `knob`: a line per value of `line_key` (named by
     `names`, or as it prints; coloured in sequence when numeric unless `categorical`), a panel
     per setting of `panel_keys`."""
@@ -46,11 +46,13 @@ def against_knob(stats: pd.DataFrame, knob: str, line_key: str | None, panel_key
     colours = _colours(groups, categorical)
     sections = panels(stats, panel_keys)
     spans = panel_spans(stats, sections)
-    fig, axes = grid_figure(len(sections), 3.8, 2.9, sharey=len(set(spans)) == 1)
+    given = ax is not None
+    fig, axes = grid_figure(len(sections), 3.8, 2.9, sharey=len(set(spans)) == 1, ax=ax,
+                            titles=[title for title, _ in sections])
     for ax, (title, sub), span in zip(axes, sections, spans, strict=True):
         _draw(ax, sub, knob, ordered(stats[knob]), line_key, groups, colours, names, span)
         ax.set_title(title)
-    return finish(fig, axes, label(knob), ylabel, legend_title)
+    return finish(fig, axes, label(knob), ylabel, legend_title, given)
 
 
 def _colours(groups: list, categorical: bool) -> dict:
@@ -84,7 +86,7 @@ def _draw(ax, sub: pd.DataFrame, knob: str, values: list, line_key: str | None, 
 
 
 def sensitivity(runs: Runs, cells: pd.DataFrame, knob: str, k: int,
-                statistic: str = "mean") -> Figure:
+                statistic: str = "mean", ax=None) -> Figure:
     """Held-out MSE after k steps against the knob's value (log axis for geometric values), a
     line per setting of the other varying keys."""
     data = evaluated(cells)
@@ -93,13 +95,14 @@ def sensitivity(runs: Runs, cells: pd.DataFrame, knob: str, k: int,
     ylabel = mse_label(runs, statistic, k)
     if len(others) <= 1:  # its values name the lines
         return against_knob(data, knob, others[0] if others else None, [], ylabel,
-                            label(others[0]) if others else None)
+                            label(others[0]) if others else None, ax=ax)
     # several: a line per setting "key=value, ...", in the settings' order
     settings = list(data[others].drop_duplicates().sort_values(others).itertuples(index=False))
     number = {tuple(s): i for i, s in enumerate(settings)}
     data = data.assign(_line=[number[tuple(row)] for row in data[others].itertuples(index=False)])
     return against_knob(data, knob, "_line", [], ylabel, "setting", categorical=True,
-                        names={i: setting_text(others, tuple(s)) for s, i in number.items()})
+                        names={i: setting_text(others, tuple(s)) for s, i in number.items()},
+                        ax=ax)
 
 
 def method_pairs(runs: Runs) -> list[tuple[str, str]]:
@@ -111,14 +114,14 @@ def method_pairs(runs: Runs) -> list[tuple[str, str]]:
 
 
 def by_method(runs: Runs, cells: pd.DataFrame, method: str, knob: str, k: int,
-              statistic: str = "mean") -> Figure:
+              statistic: str = "mean", ax=None) -> Figure:
     """Held-out MSE after k steps against a numeric knob, one line per value of `method`, a
     panel per setting of the other varying keys."""
     data = evaluated(cells)
     data = data[data["k"] == k]
     return against_knob(data, knob, method, context(runs, method, knob),
                         mse_label(runs, statistic, k), label(method),
-                        names=value_names(method, data[method]))
+                        names=value_names(method, data[method]), ax=ax)
 
 
 def methods_figure(parts: list[tuple[pd.DataFrame, str, str, list[str]]], ylabel: str) -> Figure:
@@ -148,9 +151,10 @@ def methods_figure(parts: list[tuple[pd.DataFrame, str, str, list[str]]], ylabel
     return fig
 
 
-def budget(runs: Runs, table: Table, k: int, statistic: str = "mean") -> Figure:
+def budget(runs: Runs, table: Table, k: int, statistic: str = "mean", ax=None) -> Figure:
     """Held-out MSE on the curve's tasks against the table's knob, one line per training length
     (a budget table of analysis.budget), a panel per setting of the other varying keys."""
     ylabel = f"held-out MSE after k={k}\n({statistic} over the curve's held-out tasks)"
     return against_knob(table.data[table.data["n"] > 0], table.factors[0], "budget",
-                        table.context, ylabel, "learning curve read at", names=table.headers)
+                        table.context, ylabel, "learning curve read at", names=table.headers,
+                        ax=ax)

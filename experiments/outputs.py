@@ -71,9 +71,10 @@ def write_predictions(out: Path, net: MLP, weights: dict[str, torch.Tensor], tas
 
 def save_weights(out: Path, phi: torch.Tensor, model: dict) -> None:
     """weights.pt: the meta-weights and the network they belong to (width, depth,
-    activation)."""
+    activation). phi is copied: saved as a row of a population's [P, D], torch would write
+    every member's weights into the file."""
     rundir.save_torch(out / rundir.WEIGHTS,
-                      {"format": rundir.FORMAT, "phi": phi.cpu(), "model": model})
+                      {"format": rundir.FORMAT, "phi": phi.cpu().clone(), "model": model})
 
 
 class Snapshots:
