@@ -3,7 +3,8 @@
 Reads run directories only (through rundir, the contract); never imports reptile/ or
 experiments/, and needs no model in memory.
 
-    load            load_runs(paths) -> Runs: one row per (job, k), hyperparameters, problems
+    load            load_runs(paths) -> Runs: one row per (job, k), hyperparameters, problems;
+                    methods: several algorithm keys that vary together as one factor, method
     tables          sensitivity_tables(runs, ks, statistic, interval); render writes Markdown,
                     LaTeX, CSV; budget: the same at several training lengths (curve.csv)
     intervals       the t-interval or the two-level bootstrap (bootstrap, tasks) per cell
@@ -15,7 +16,8 @@ experiments/, and needs no model in memory.
     report          build_report(paths, out) -> OUT/report.md; also `python -m analysis --help`
     search          a search folder's study: trials table and Optuna's figures (optuna needed)
     maml_benchmark  the MAML paper's sine benchmark tables; paper and paperfigs draw the paper
-                    figures (`python -m analysis.paper --help`)
+                    figures (`python -m analysis.paper --help`), knobfigs.methods_figure the
+                    inner-loop analyses
 """
 
 from analysis.errors import AnalysisError, RunDirWarning

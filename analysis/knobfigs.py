@@ -4,8 +4,10 @@ share a setting; no joining line between categories), panels for whatever else v
 
     sensitivity  MSE after k against a knob; a line per setting of the other keys
     by_method    MSE after k against a numeric knob, a line per value of a categorical key (the
-                 method: algo.name, an optimiser, ...), panels for the rest; drawn for every
-                 categorical x numeric pair of varying keys (method_pairs)
+                 method: algo.name, an optimiser, analysis.methods' merged `method`, ...), panels
+                 for the rest; drawn for every categorical x numeric pair of varying keys
+                 (method_pairs)
+    methods_figure  by_method of several sweeps side by side, one legend (analysis.paper)
     budget       MSE at several training lengths against a knob, a line per budget
                  (analysis.budget)
 """
@@ -28,7 +30,7 @@ from analysis.plotting import (
     panels,
     points,
 )
-from analysis.style import is_numeric, label, palette
+from analysis.style import figure_legend, is_numeric, label, palette, value_names
 from analysis.tables import Table
 
 _DODGE = 0.12  # lines side by side, this far apart in widths of one setting's slot
@@ -40,38 +42,47 @@ def against_knob(stats: pd.DataFrame, knob: str, line_key: str | None, panel_key
     """`stats` (mean, lo, hi per row) against `knob`: a line per value of `line_key` (named by
     `names`, or as it prints; coloured in sequence when numeric unless `categorical`), a panel
     per setting of `panel_keys`."""
-    values = ordered(stats[knob])
-    numeric = is_numeric(values)
     groups = ordered(stats[line_key]) if line_key else [None]
-    colours = palette([str(g) for g in groups] if categorical else groups)
-    colours = {g: colours[str(g) if categorical else g] for g in groups}
+    colours = _colours(groups, categorical)
     sections = panels(stats, panel_keys)
     spans = panel_spans(stats, sections)
     given = ax is not None
     fig, axes = grid_figure(len(sections), 3.8, 2.9, sharey=len(set(spans)) == 1, ax=ax,
                             titles=[title for title, _ in sections])
     for ax, (title, sub), span in zip(axes, sections, spans, strict=True):
-        for i, group in enumerate(groups):
-            rows = sub if line_key is None else sub[sub[line_key] == group]
-            rows = rows.sort_values(knob)
-            if not len(rows):
-                continue
-            name = None if group is None else (names or {}).get(group, value_text(group))
-            offset = (i - (len(groups) - 1) / 2) * _DODGE
-            if numeric:
-                x = dodge(rows[knob], values, offset / len(values))
-                points(ax, x, rows, colours[group], name, span, joined=True)
-            else:  # no lines between categories: their order carries no meaning
-                x = [values.index(v) + offset for v in rows[knob]]
-                points(ax, x, rows, colours[group], name, span)
-        if numeric:
-            knob_axis(ax, values)
-        else:
-            ax.set_xticks(range(len(values)), [value_text(v) for v in values])
-            ax.set_xlim(-0.5, len(values) - 0.5)
-        log_mse_axis(ax, span)
+        _draw(ax, sub, knob, ordered(stats[knob]), line_key, groups, colours, names, span)
         ax.set_title(title)
     return finish(fig, axes, label(knob), ylabel, legend_title, given)
+
+
+def _colours(groups: list, categorical: bool) -> dict:
+    colours = palette([str(g) for g in groups] if categorical else groups)
+    return {g: colours[str(g) if categorical else g] for g in groups}
+
+
+def _draw(ax, sub: pd.DataFrame, knob: str, values: list, line_key: str | None, groups: list,
+          colours: dict, names: dict | None, span) -> None:
+    """One panel: a line (or, for a categorical knob, unjoined points) per group."""
+    numeric = is_numeric(values)
+    for i, group in enumerate(groups):
+        rows = sub if line_key is None else sub[sub[line_key] == group]
+        rows = rows.sort_values(knob)
+        if not len(rows):
+            continue
+        name = None if group is None else (names or {}).get(group, value_text(group))
+        offset = (i - (len(groups) - 1) / 2) * _DODGE
+        if numeric:
+            x = dodge(rows[knob], values, offset / len(values))
+            points(ax, x, rows, colours[group], name, span, joined=True)
+        else:  # no lines between categories: their order carries no meaning
+            x = [values.index(v) + offset for v in rows[knob]]
+            points(ax, x, rows, colours[group], name, span)
+    if numeric:
+        knob_axis(ax, values)
+    else:
+        ax.set_xticks(range(len(values)), [value_text(v) for v in values])
+        ax.set_xlim(-0.5, len(values) - 0.5)
+    log_mse_axis(ax, span)
 
 
 def sensitivity(runs: Runs, cells: pd.DataFrame, knob: str, k: int,
@@ -109,7 +120,35 @@ def by_method(runs: Runs, cells: pd.DataFrame, method: str, knob: str, k: int,
     data = evaluated(cells)
     data = data[data["k"] == k]
     return against_knob(data, knob, method, context(runs, method, knob),
-                        mse_label(runs, statistic, k), label(method), ax=ax)
+                        mse_label(runs, statistic, k), label(method),
+                        names=value_names(method, data[method]), ax=ax)
+
+
+def methods_figure(parts: list[tuple[pd.DataFrame, str, str, list[str]]], ylabel: str) -> Figure:
+    """Several sweeps side by side, each (stats at one k, method key, numeric knob, other
+    varying keys): a panel per sweep (and per setting of its other keys), MSE against its knob
+    with a line per method; a method keeps its colour and its legend entry across panels."""
+    methods = list(dict.fromkeys(value for stats, method, _, _ in parts
+                                 for value in ordered(stats[method])))
+    colours = _colours(methods, categorical=True)
+    names = {}
+    sections = []
+    for stats, method, knob, others in parts:
+        names |= value_names(method, stats[method])
+        sections += [(title, sub, method, knob, stats) for title, sub in panels(stats, others)]
+    spans = panel_spans(pd.concat([p[0] for p in parts]), [(t, sub) for t, sub, *_ in sections])
+    fig, axes = grid_figure(len(sections), 3.3, 2.8, share=False, sharey=len(set(spans)) == 1)
+    for ax, (title, sub, method, knob, stats), span in zip(axes, sections, spans, strict=True):
+        present = [m for m in methods if m in set(stats[method])]
+        _draw(ax, sub, knob, ordered(stats[knob]), method, present, colours, names, span)
+        ax.set_title(title)
+        ax.set_xlabel(label(knob))
+    axes[0].set_ylabel(ylabel)
+    handles = {}
+    for ax in axes:
+        handles |= dict(zip(*ax.get_legend_handles_labels()[::-1], strict=True))
+    figure_legend(fig, list(handles.values()), list(handles))
+    return fig
 
 
 def budget(runs: Runs, table: Table, k: int, statistic: str = "mean", ax=None) -> Figure:

@@ -1,7 +1,8 @@
 """Load run directories into one tidy table: one row per (job, k).
 
 The hyperparameters are the config keys whose values differ across the loaded jobs (from each
-job's `.hydra/config.yaml`, nested keys joined with dots, types kept). `seed` is the replicate
+job's `.hydra/config.yaml`, nested keys joined with dots, types kept); several categorical
+algo.* keys that vary together are one, `method` (analysis.methods). `seed` is the replicate
 axis, never a hyperparameter. Jobs that cannot be used are left out with a one-line warning that
 names the file, and are listed in `Runs.problems` so that a report can show them.
 """
@@ -20,6 +21,7 @@ import pandas as pd
 import rundir
 from analysis.discover import find_run_dirs, never_started
 from analysis.errors import one_line, warn_file
+from analysis.methods import merge_methods
 
 EVAL_REQUIRED = ("k", "mse_mean", "mse_median")
 REPLICATE = "seed"
@@ -228,6 +230,7 @@ def load_runs(paths: Iterable[str | os.PathLike], ignore: Iterable[str] = ()) ->
     config_frame = _object_frame(configs)
     included = jobs["included"].to_numpy(bool)
     hyper = _hyperparameters(config_frame[included], order, set(ignore))
+    config_frame, hyper = merge_methods(config_frame, hyper, included)
     constants = {key: config_frame.loc[included, key].iloc[0] for key in config_frame
                  if included.any() and config_frame.loc[included, key].nunique(dropna=False) == 1}
     typed = pd.DataFrame({key: _typed(config_frame[key]) for key in hyper}, index=jobs.index)

@@ -191,7 +191,9 @@ def knob_axis(ax, values: list) -> None:
         ax.set_xscale("log")
     ax.xaxis.set_major_locator(FixedLocator(values))
     ax.xaxis.set_minor_locator(NullLocator())
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: value_text(float(v)) if v % 1
-                                               else str(int(v))))
-    if len(values) > 6:
+    def text(v) -> str:
+        return value_text(float(v)) if v % 1 else str(int(v))
+
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: text(v)))
+    if len(values) > 6 and max(len(text(v)) for v in values) > 2:  # slanted when they crowd
         ax.tick_params(axis="x", labelrotation=45)

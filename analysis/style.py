@@ -42,10 +42,24 @@ LABELS = {
     "meta_iters": "outer iterations",
     "algo": "algorithm",
     "algo.name": "algorithm",
+    "algo.terms": "gradients combined i (inner minibatches)",
+    "algo.combine": "meta-gradient",
+    "algo.tail": "last minibatch (tail)",
+    "method": "method",
     "model.width": "hidden width (units)",
     "model.depth": "hidden layers",
     "model.activation": "activation",
     "eval.shots": "support points K",
+}
+# Legend wording for values that say little alone: algo=combo's combinations as the Reptile
+# paper names them (reptile/combo.py; "Reptile" with SGD inner steps, tests/test_combo.py).
+VALUE_NAMES = {
+    "algo.combine": {"sum": r"sum $g_1+\dots+g_i$ (Reptile)",
+                     "last": r"last $g_i$ alone (first-order MAML)"},
+    "method": {"combine=sum, tail=shared": "sum, shared tail (Reptile)",
+               "combine=last, tail=shared": "last, shared tail (first-order MAML)",
+               "combine=last, tail=separate": "last, separate tail (first-order MAML)",
+               "combine=sum, tail=separate": "sum, separate tail"},
 }
 K_LABEL = "adaptation steps k at evaluation (SGD steps)"
 ITERATION_LABEL = "outer iteration (meta-updates)"
@@ -53,6 +67,13 @@ ITERATION_LABEL = "outer iteration (meta-updates)"
 
 def label(key: str) -> str:
     return LABELS.get(key, key)
+
+
+def value_names(key: str, values) -> dict:
+    """Legend text for each of a key's values that VALUE_NAMES words; the rest print as they
+    are."""
+    words = VALUE_NAMES.get(key, {})
+    return {value: words[value] for value in set(values) if value in words}
 
 
 def is_numeric(values) -> bool:

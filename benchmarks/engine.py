@@ -33,7 +33,7 @@ def config(meta_batch: int, meta_iters: int = 30_000) -> MetaConfig:
     """The Reptile protocol's shared knobs at another meta-batch."""
     return MetaConfig(meta_batch=meta_batch, meta_iters=meta_iters, inner_steps=STEPS,
                       inner_batch=10, inner_optimizer="sgd", meta_optimizer="sgd",
-                      tail="separate")
+                      tail="separate", terms=STEPS, combine="sum")
 
 
 def emit(**row) -> dict:

@@ -38,7 +38,8 @@ def meta_config(cfg: DictConfig) -> MetaConfig:
     return MetaConfig(
         meta_batch=cfg.meta_batch, meta_iters=cfg.meta_iters, inner_steps=cfg.inner_steps,
         inner_batch=cfg.inner_batch, inner_optimizer=cfg.inner_optimizer,
-        meta_optimizer=cfg.algo.meta_optimizer, tail=cfg.algo.tail,
+        meta_optimizer=cfg.algo.meta_optimizer, tail=cfg.algo.tail, terms=cfg.algo.terms,
+        combine=cfg.algo.combine,
     )
 
 

@@ -23,7 +23,7 @@ from typing import Any
 
 from hydra.core.config_store import ConfigStore
 
-from reptile.names import ACTIVATIONS, ALGORITHMS, DEVICES, INITS, OPTIMIZERS, TAILS
+from reptile.names import ACTIVATIONS, ALGORITHMS, COMBINES, DEVICES, INITS, OPTIMIZERS, TAILS
 from rundir.derived import register_resolvers
 
 from .tracking import LOGGERS
@@ -119,18 +119,29 @@ class ModelSchema:
 @dataclass
 class AlgoSchema:
     name: str = knob("reptile", "the algorithm, set by the group choice "
-                     "`algo=reptile|fomaml|maml|pretrain`", one_of(ALGORITHMS))
+                     "`algo=reptile|fomaml|maml|pretrain|combo`", one_of(ALGORITHMS))
     meta_optimizer: str = knob("sgd", "sgd: the update above / adam: (phi - mean W) as Adam's "
                                "gradient, meta_step its learning rate", one_of(OPTIMIZERS))
     tail: str = knob(
-        "separate", "maml, fomaml: the query minibatch; separate: held apart from the support "
-        "(on a grid family the last inner_batch of each task's shuffled points) / shared: the "
-        "next minibatch of the inner loop's own cycle", one_of(TAILS),
+        "separate", "maml, fomaml, combo: the query minibatch (combo: that of the last "
+        "gradient); separate: held apart from the support (on a grid family the last "
+        "inner_batch of each task's shuffled points) / shared: the next minibatch of the inner "
+        "loop's own cycle", one_of(TAILS),
         # the support must fill a minibatch once the query's points are held apart
         across(lambda v, c: v == "shared" or not c.task.grid or c.algo.name not in (
-            "maml", "fomaml") or c.task.n_points - c.inner_batch >= c.inner_batch,
+            "maml", "fomaml", "combo") or c.task.n_points - c.inner_batch >= c.inner_batch,
             "shared when a grid task's points minus the query's (task.n_points - inner_batch "
             "= {c.task.n_points} - {c.inner_batch}) cannot fill an inner minibatch"))
+    terms: int = knob(
+        "${inner_steps}", "combo: i, the inner minibatches whose gradients g_1..g_i make the "
+        "meta-gradient (the i-th from algo.tail); the default: all inner_steps",
+        across(lambda v, c: 1 <= v <= c.inner_steps,
+               "an integer in [1, inner_steps] ([1, {c.inner_steps}])"))
+    combine: str = knob(
+        "sum", "combo: the meta-gradient; sum: g_1 + ... + g_i (with SGD inner steps and a "
+        "shared tail, Reptile truncated after i steps) / last: g_i alone (first-order MAML "
+        "with i - 1 inner steps); the outer step is meta_step * inner_lr along it",
+        one_of(COMBINES))
 
 
 @dataclass

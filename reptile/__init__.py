@@ -12,6 +12,8 @@ Modules, in the order the algorithm uses them:
   episodes        support and query minibatches for the MAML family
   maml            MAML (second order) and first-order MAML
   pretrain        the "pretrained on all tasks" baseline
+  combo           the Reptile paper's gradient combinations: the sum of the first i inner-step
+                  gradients or the i-th alone (Reptile and first-order MAML on its scale)
   algorithms      the algorithms by name
   evaluate        held-out adaptation curves: MSE after k = 0..K steps
   sharpness       top Hessian eigenvalues of the tasks' losses (why an adaptation diverges)

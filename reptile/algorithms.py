@@ -4,6 +4,7 @@ same code (evaluate.py)."""
 
 from __future__ import annotations
 
+from .combo import Combo
 from .maml import FOMAML, MAML
 from .meta import MetaLearner, Reptile
 from .pretrain import Pretrain
@@ -13,6 +14,7 @@ LEARNERS: dict[str, type[MetaLearner]] = {
     "fomaml": FOMAML,
     "maml": MAML,
     "pretrain": Pretrain,
+    "combo": Combo,
 }
 
 

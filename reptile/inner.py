@@ -53,21 +53,27 @@ class InnerOptimizer:
 
 def adapt(
     net: MLP, W: torch.Tensor, xb: torch.Tensor, yb: torch.Tensor, lr: torch.Tensor,
-    optimizer: str = "sgd", flat: bool = False,
+    optimizer: str = "sgd", flat: bool = False, total: torch.Tensor | None = None,
 ) -> torch.Tensor | None:
     """Trains the N networks W [N, D] in place, each at its step size lr [N]: step s on
     minibatch xb[:, s], yb[:, s] ([N, k, m, 1]). Returns the loss [N] of the last minibatch,
-    measured before its step.
+    measured before its step. `total` [N, D], if given, gets the gradient of every step added
+    (the raw gradients, whatever the optimiser makes of them: combo.py).
 
     flat=False updates each layer's view of W with its own gradient (one foreach op: fastest
     eagerly); flat=True concatenates the gradient and updates W as one tensor, the form
     torch.compile fuses best."""
     opt, layers = InnerOptimizer(optimizer, lr), net.layers(W)
-    params = [W] if flat else [t for layer in layers for t in layer]
+    whole = flat or total is not None  # the gradient as one [N, D] tensor
+    params = [W] if whole else [t for layer in layers for t in layer]
     steps, loss = xb.shape[1], None
     for s in range(steps):
         loss, grads = net.loss_and_grads(layers, xb[:, s], yb[:, s], s == steps - 1)
-        opt.step(params, [mlp.flat(grads)] if flat else grads)
+        if whole:
+            grads = [mlp.flat(grads)]
+        if total is not None:
+            total.add_(grads[0])
+        opt.step(params, grads)
     return loss
 
 

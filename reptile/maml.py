@@ -49,15 +49,18 @@ def maml_gradient(net: MLP, phi: torch.Tensor, support, query, lr: torch.Tensor)
     return loss.detach(), grad
 
 
-def fomaml_gradient(net: MLP, phi: torch.Tensor, support, query, adapt):
+def fomaml_gradient(net: MLP, phi: torch.Tensor, support, query, adapt,
+                    with_steps: bool = False):
     """(query loss per task [P * n], FOMAML meta-gradient [P, D]): the gradient of the query
-    minibatch at the adapted weights, averaged over each member's tasks. adapt(W, x, y) trains W
-    in place: the hand-written first-order inner loop (inner.adapt with its step sizes and
-    optimiser bound), no graph kept."""
+    minibatch at the adapted weights, averaged over each member's tasks. adapt(W, x, y, total)
+    trains W in place: the hand-written first-order inner loop (inner.adapt with its step sizes
+    and optimiser bound), no graph kept. with_steps: the inner steps' own gradients are added
+    (g_1 + ... + g_i, combo.py)."""
     W = copies(phi, support[0].shape[0] // phi.shape[0])
-    adapt(W, *support)
+    total = torch.zeros_like(W) if with_steps else None
+    adapt(W, *support, total=total)
     loss, grad = net.loss_and_grad(W, *query)
-    return loss, member_mean(grad, len(phi))
+    return loss, member_mean(grad if total is None else total.add_(grad), len(phi))
 
 
 class MAML(MetaLearner):

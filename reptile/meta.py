@@ -45,7 +45,9 @@ class MetaConfig:
     inner_batch: int  # m points per inner minibatch
     inner_optimizer: str  # sgd | adam
     meta_optimizer: str  # sgd | adam
-    tail: str  # the MAML family's query minibatch: separate | shared (episodes.py)
+    tail: str  # the query (or combo's last) minibatch: separate | shared (episodes.py)
+    terms: int  # combo: inner-step gradients combined, i (combo.py)
+    combine: str  # combo: sum | last (combo.py)
 
 
 @dataclass(frozen=True)
@@ -87,14 +89,17 @@ class MetaLearner:
         self.optimizer = MetaOptimizer(cfg.meta_optimizer)
         self.iteration = 0
         self._set_members(list(members))
-        self.tasks = PopulationStream([task_stream(family, cfg, m.seed, self.query)
-                                       for m in self.members])
+        self.tasks = PopulationStream([self.stream(m.seed) for m in self.members])
         self.adapt = partial(adapt, net, optimizer=cfg.inner_optimizer, flat=compile)
         if compile:
             # The k inner steps as one fused graph: at small meta_batch the eager loop is bound
             # by the overhead of its tiny ops. Shapes are fixed and every per-member number is a
             # tensor input, so it compiles once (cached on disk).
             self.adapt = torch.compile(self.adapt, dynamic=False, options={"cpp_wrapper": True})
+
+    def stream(self, seed: int) -> TaskStream:
+        """A member's training tasks."""
+        return task_stream(self.family, self.cfg, seed, self.query)
 
     def _set_members(self, members: list[Member]) -> None:
         self.members = members

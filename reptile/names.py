@@ -2,9 +2,10 @@
 without importing torch. The modules that implement them (mlp, inner, meta_optimizer,
 algorithms) are tested to accept exactly these."""
 
-ALGORITHMS = ("reptile", "fomaml", "maml", "pretrain")  # algorithms.LEARNERS
+ALGORITHMS = ("reptile", "fomaml", "maml", "pretrain", "combo")  # algorithms.LEARNERS
 ACTIVATIONS = ("tanh", "relu", "sigmoid")  # mlp.ACTIVATIONS
 INITS = ("uniform", "normal")  # MLP.init schemes
 OPTIMIZERS = ("sgd", "adam")  # inner and meta optimisers
 DEVICES = ("auto", "cpu", "cuda")
-TAILS = ("separate", "shared")  # the MAML family's query minibatch (episodes.py)
+TAILS = ("separate", "shared")  # the query minibatch: MAML family, combo (episodes.py)
+COMBINES = ("sum", "last")  # combo: which inner-step gradients make the meta-gradient

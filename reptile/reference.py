@@ -63,6 +63,32 @@ def reptile_step(model: nn.Module, xb: torch.Tensor, yb: torch.Tensor, lr: float
     )
 
 
+def combination_step(model: nn.Module, xb: torch.Tensor, yb: torch.Tensor, lr: float,
+                     eps: float, combine: str, adam: bool = False) -> None:
+    """One outer step of the gradient combination (combo.py) over a meta-batch, tasks one after
+    another: on task t, a gradient on each of its minibatches xb[t, j], yb[t, j] ([n, i, m, 1]:
+    the i minibatches the combination reads, the tail last), an optimiser step after each but
+    the last (torch.optim.SGD, or torch.optim.Adam with beta1 = 0); C_t = the sum of those
+    gradients (combine "sum") or the last one ("last"); then phi <- phi - eps * lr * mean_t C_t.
+    """
+    before = copy.deepcopy(model.state_dict())
+    mean_c = {name: torch.zeros_like(v) for name, v in before.items()}
+    for x, y in zip(xb, yb):
+        model.load_state_dict(before)
+        opt = (torch.optim.Adam(model.parameters(), lr, betas=(0.0, 0.999)) if adam
+               else torch.optim.SGD(model.parameters(), lr))
+        for j, (xj, yj) in enumerate(zip(x, y)):
+            opt.zero_grad()
+            (model(xj) - yj).pow(2).mean().backward()
+            last = j == len(x) - 1
+            if combine == "sum" or last:
+                for name, p in model.named_parameters():
+                    mean_c[name] += p.grad / len(xb)
+            if not last:
+                opt.step()
+    model.load_state_dict({name: before[name] - eps * lr * mean_c[name] for name in before})
+
+
 def adaptation_mse(
     model: nn.Module, support_x, support_y, grid_x, grid_y, steps: int, lr: float
 ) -> torch.Tensor:

@@ -140,7 +140,7 @@ MEMBERS = [member(seed=0, meta_step=1e-2), member(seed=1, meta_step=3e-2, inner_
            member(seed=2, meta_step=1e-2, meta_step_final=5e-3, inner_lr=0.03)]
 
 
-@pytest.mark.parametrize("algo", ["maml", "fomaml", "pretrain", "reptile"])
+@pytest.mark.parametrize("algo", list(LEARNERS))
 def test_checkpoint_resume_with_adam_meta_optimizer_is_exact(algo):
     net = MLP(width=8)
     cfg = meta_config(meta_batch=3, meta_iters=10, inner_steps=2, meta_optimizer="adam")
@@ -162,7 +162,7 @@ def test_checkpoint_resume_with_adam_meta_optimizer_is_exact(algo):
 
 
 @pytest.mark.parametrize("meta_optimizer", ["sgd", "adam"])
-@pytest.mark.parametrize("algo", ["maml", "fomaml", "pretrain", "reptile"])
+@pytest.mark.parametrize("algo", list(LEARNERS))
 def test_a_population_trains_each_member_as_it_trains_alone(algo, meta_optimizer):
     """Members differ in seed, meta step, final meta step and inner step size; each row of the
     batched population equals that member trained on its own (the vectorised path against

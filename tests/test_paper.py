@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from analysis.bootstrap import two_level
 from tests.helpers.app import ROOT, env
@@ -79,3 +80,44 @@ def test_seed_post_figure_script(tmp_path):
     snapshots = pd.read_csv(tmp_path / "runs" / "snapshots.csv")
     assert sorted(snapshots["iteration"].unique()) == [0, 20, 40]
     assert_figure(tmp_path / "figures", "seed_post")
+
+
+def test_inner_gradients_script(tmp_path):
+    """The quick preset cut down to 2 terms x 2 combinations x 2 seeds: the figure's numbers
+    are the runs' own, and the report is written."""
+    run_script("inner_gradients.sh", tmp_path, SWEEP="inner_gradients_quick",
+               OVERRIDES=TINY + " meta_iters=40 seed=0,1 algo.terms=1,3")
+    runs = tmp_path / "runs"
+    for stem in ("inner_gradients", "inner_gradients_median"):
+        assert_figure(tmp_path / "figures", stem)
+    assert set(pd.read_csv(tmp_path / "figures" / "inner_gradients_median.csv")["statistic"]) == {
+        "median"}
+    table = pd.read_csv(tmp_path / "figures" / "inner_gradients.csv")
+    assert sorted(zip(table["method_value"], table["value"])) == [
+        ("last", 1), ("last", 3), ("sum", 1), ("sum", 3)]
+    assert set(table["n"]) == {2} and set(table["k"]) == {32}
+    # one cell by hand: sum of 3 gradients, the mean of its two seeds' mean MSE after 32 steps
+    algos = {p: yaml.safe_load((p / ".hydra" / "config.yaml").read_text())["algo"]
+             for p in runs.glob("[0-9]*")}
+    jobs = [p for p, algo in algos.items() if (algo["terms"], algo["combine"]) == (3, "sum")]
+    means = [pd.read_csv(p / "eval.csv").set_index("k").loc[32, "mse_mean"] for p in jobs]
+    cell = table[(table["method_value"] == "sum") & (table["value"] == 3)]
+    assert len(means) == 2 and cell["mean"].item() == pytest.approx(np.mean(means), rel=1e-9)
+    assert (runs / "report" / "report.md").exists()
+
+
+def test_minibatch_overlap_script(tmp_path):
+    """The three quick overlap presets with the last-gradient methods only and two seeds."""
+    run_script("minibatch_overlap.sh", tmp_path, SIZE="_quick",
+               OVERRIDES=TINY + " meta_iters=40 seed=0,1 algo.combine=last")
+    runs = tmp_path / "runs"
+    for knob in ("inner_steps", "inner_batch", "meta_step"):
+        summary = pd.read_csv(runs / knob / "summary.csv")
+        assert set(summary["status"]) == {"done"}
+        assert (runs / knob / "report" / "report.md").exists()
+    for stem in ("minibatch_overlap", "minibatch_overlap_median"):
+        assert_figure(tmp_path / "figures", stem)
+    table = pd.read_csv(tmp_path / "figures" / "minibatch_overlap.csv")
+    assert set(table["knob"]) == {"inner_steps", "inner_batch", "meta_step"}
+    assert set(table["method_value"]) == {"shared", "separate"}  # algo.tail: one key varies
+    assert set(table["n"]) == {2}

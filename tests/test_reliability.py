@@ -39,7 +39,7 @@ BAD_OVERRIDES = [
     ("task.amplitude=[-1,5]", "task.amplitude=[-1.0, 5.0] is not allowed: must be"),
     ("eval.curve_tasks=5000", "eval.curve_tasks=5000 is not allowed: must be"),  # > eval.n_tasks
     ("log_every=0", "log_every=0 is not allowed: must be"),
-    ("algo=foo", "algo=foo is not allowed: must be one of fomaml, maml, pretrain, reptile"),
+    ("algo=foo", "algo=foo is not allowed: must be one of combo, fomaml, maml, pretrain, reptile"),
     ("hydra/launcher=nope", "hydra/launcher=nope is not allowed: must be one of basic"),
     ("experiment=nope", "experiment=nope is not allowed: must be one of"),
     ("inner_steps=abc", "Error merging override inner_steps=abc: Value 'abc'"),

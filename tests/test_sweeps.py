@@ -38,15 +38,22 @@ from tests.helpers.sweeps import (
     sweep_dirs,
 )
 
-# What issue 3 asks each preset to sweep; every preset also sweeps seed over 0..4.
+# What issues 3 and 15 ask each preset to sweep; every preset also sweeps seed over 0..4, those
+# of the inner-loop analyses (issue 15, algo=combo) over 0..9.
 EPS, KS = [0.03, 0.1, 0.3, 1.0], [1, 2, 4, 8, 16, 32]
+METHODS = {"algo.combine": ["sum", "last"], "algo.tail": ["shared", "separate"]}
 FACTORS = {
     "inner_steps": {"inner_steps": KS},
     "meta_step": {"meta_step": EPS},
     "inner_batch": {"inner_batch": [2, 5, 10, 25, 50]},
     "width": {"model.width": [16, 32, 64, 128, 256]},
     "meta_step_x_inner_steps": {"meta_step": EPS, "inner_steps": KS},
+    "inner_gradients": {"algo.terms": [1, 2, 3, 4, 5, 6, 8], "algo.combine": ["sum", "last"]},
+    "overlap_inner_steps": {**METHODS, "inner_steps": [1, 2, 4, 5, 6, 8]},
+    "overlap_inner_batch": {**METHODS, "inner_batch": [5, 10, 15, 20, 25]},
+    "overlap_meta_step": {**METHODS, "meta_step": EPS},
 }
+TEN_SEEDS = {"inner_gradients", "overlap_inner_steps", "overlap_inner_batch", "overlap_meta_step"}
 STAMP = r"\d{4}-\d\d-\d\d_\d\d-\d\d-\d\d"
 
 
@@ -68,9 +75,10 @@ def test_every_preset_is_tested():
 
 
 @pytest.mark.parametrize("name", sorted(FACTORS))
-def test_preset_sweeps_its_factor_over_five_seeds_and_every_setting_validates(name):
+def test_preset_sweeps_its_factor_over_its_seeds_and_every_setting_validates(name):
     cfg = preset(name)
-    assert swept(cfg) == {**FACTORS[name], "seed": [0, 1, 2, 3, 4]}
+    assert swept(cfg) == {**FACTORS[name], "seed": list(range(10 if name in TEN_SEEDS else 5))}
+    assert (cfg.algo.name == "combo") == (name in TEN_SEEDS)
     factors = FACTORS[name]
     for combo in itertools.product(*factors.values()):
         job = cfg.copy()  # what the sweeper's override does to the composed config

@@ -21,7 +21,10 @@ def group_options(group: str) -> list[str]:
 
 def meta_config(*overrides: str, **changes) -> MetaConfig:
     """The engine's shared knobs at conf/'s defaults (and `overrides`), with `changes` applied:
-    meta_config(meta_batch=3)."""
+    meta_config(meta_batch=3). inner_steps is composed too, so that algo.terms follows it as
+    conf/'s ${inner_steps} does."""
+    if "inner_steps" in changes:
+        overrides = (*overrides, f"inner_steps={changes['inner_steps']}")
     return dataclasses.replace(build.meta_config(compose_config(*overrides)), **changes)
 
 
