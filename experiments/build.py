@@ -59,7 +59,9 @@ def learner(cfgs: list[DictConfig], net: MLP, phi0: torch.Tensor,
 
 def heldout(cfg: DictConfig, where: torch.device, shots: int | None = None) -> HeldOut:
     """The run's held-out tasks (eval.seed's stream) with eval.shots support points, or
-    `shots` (eval.extra_shots): the same tasks, other support points."""
+    `shots` (eval.extra_shots): the same tasks, other support points (and, with
+    eval.measure=query, as many query points)."""
     e = cfg.eval
-    tasks = make_heldout(family(cfg), e.n_tasks, shots or e.shots, e.grid_points, e.seed)
+    tasks = make_heldout(family(cfg), e.n_tasks, shots or e.shots, e.grid_points, e.seed,
+                         e.measure, e.support)
     return tasks.to(where)

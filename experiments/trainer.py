@@ -22,7 +22,7 @@ from omegaconf import DictConfig
 from tqdm import tqdm
 
 import rundir
-from reptile.evaluate import adaptation_mse, per_k_stats, signal_power
+from reptile.evaluate import adaptation_mse
 from reptile.tasks import HeldOut
 from rundir.quicklook import draw_fit_figure
 
@@ -224,8 +224,7 @@ class Population:
         e = job.cfg.eval
         heldout: HeldOut = self.heldout[e.seed]
         rows = outputs.write_evaluation(job.out, heldout, mse)
-        init = per_k_stats(mse0, signal_power(heldout))
-        rundir.write_csv(job.out / rundir.EVAL_INIT, init)
+        init = outputs.write_evaluation(job.out, heldout, mse0, init=True)
         lr = torch.tensor([e.lr], device=self.device)
         for shots in e.extra_shots:  # the same tasks with other numbers of support points
             tasks = build.heldout(job.cfg, self.device, shots)

@@ -8,3 +8,5 @@ INITS = ("uniform", "normal")  # MLP.init schemes
 OPTIMIZERS = ("sgd", "adam")  # inner and meta optimisers
 DEVICES = ("auto", "cpu", "cuda")
 TAILS = ("separate", "shared")  # the MAML family's query minibatch (episodes.py)
+MEASURES = ("grid", "query")  # where the held-out MSE is measured (tasks.make_heldout)
+SUPPORTS = ("family", "uniform")  # how a held-out task's support points are drawn (ditto)

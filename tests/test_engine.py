@@ -199,16 +199,16 @@ def test_evaluation_matches_reference_and_leaves_meta_weights_untouched():
     before = phi.clone()
     heldout = make_heldout(FAMILY, 7, 10, 50, seed=0)
     ours = adaptation_mse(net, phi[None], heldout, steps=8, lr=lr(0.02), chunk=3)[0]
-    preds = adapted_predictions(net, phi[None], heldout, [0, 8], heldout.grid_x[0],
+    preds = adapted_predictions(net, phi[None], heldout, [0, 8], heldout.measure_x[0],
                                 lr=lr(0.02))[0]
     assert torch.equal(phi, before)
     ref = reference.adaptation_mse(
         reference.build_module(net, phi), heldout.support_x, heldout.support_y,
-        heldout.grid_x, heldout.grid_y, steps=8, lr=0.02,
+        heldout.measure_x, heldout.measure_y, steps=8, lr=0.02,
     )
     torch.testing.assert_close(ours, ref, rtol=1e-4, atol=1e-6)
     assert (ours[:, 8] < ours[:, 0]).float().mean() > 0.5  # adaptation helps most tasks
-    grid_mse = (preds[1] - heldout.grid_y[..., 0]).pow(2).mean(1).double()
+    grid_mse = (preds[1] - heldout.measure_y[..., 0]).pow(2).mean(1).double()
     torch.testing.assert_close(grid_mse, ours[:, 8], rtol=1e-4, atol=1e-6)
 
 
