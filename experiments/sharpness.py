@@ -22,6 +22,7 @@ from reptile.inner import trajectory
 from reptile.mlp import MLP
 from reptile.params import copies
 from reptile.sharpness import top_eigenvalue
+
 from . import build
 from .schema import Schema
 

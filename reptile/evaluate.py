@@ -26,9 +26,10 @@ def adaptation_mse(
     optimizer: str = "sgd", chunk: int = 100, ks: list[int] | None = None,
 ) -> torch.Tensor:
     """MSE on the measure points of every held-out task (its dense grid, or its query points)
-    after k full-batch steps on its support points, for each member of phi [P, D] at its step size lr [P]: float64 [P, N, len(ks)] for
-    the k in `ks` (default every k = 0..steps: [P, N, steps + 1]). Rows go in chunks: a thousand
-    at once is slower, their activations fall out of cache."""
+    after k full-batch steps on its support points, for each member of phi [P, D] at its step
+    size lr [P]: float64 [P, N, len(ks)] for the k in `ks` (default every k = 0..steps:
+    [P, N, steps + 1]). Rows go in chunks: a thousand at once is slower, their activations fall
+    out of cache."""
     ks = list(range(steps + 1)) if ks is None else list(ks)
     out = []
     for m, t in _pairs(len(phi), len(heldout), chunk):

@@ -9,7 +9,8 @@ import json
 
 __all__ = [
     "FORMAT", "STATUSES", "FINAL", "CONFIG", "OVERRIDES", "HYDRA", "RUN_JSON", "CURVE",
-    "EVAL_INIT", "EVAL_INIT_TASKS", "PREDICTIONS", "SUPPORT", "SNAPSHOTS", "WEIGHTS", "CHECKPOINT", "FIT",
+    "EVAL_INIT", "EVAL_INIT_TASKS", "PREDICTIONS", "SUPPORT", "SNAPSHOTS", "WEIGHTS",
+    "CHECKPOINT", "FIT",
     "SHARPNESS", "RUN_FIELDS", "EVAL_COLUMNS", "CURVE_COLUMNS", "PREDICTION_COLUMNS",
     "SUPPORT_COLUMNS", "SNAPSHOT_COLUMNS", "TASK_COLUMNS", "MULTIRUN", "SWEEP_SUMMARY",
     "eval_file", "eval_tasks_file", "task_mse_column", "run_record", "flatten", "as_text",
@@ -59,7 +60,8 @@ EVAL_COLUMNS = ("k", "mse_mean", "mse_median", "mse_std", "mse_sem", "mse_q25", 
                 "n_tasks", "n_blowup")
 CURVE_COLUMNS = ("iteration", "meta_step", "train_loss", "seconds", "k", "mse_mean",
                  "mse_median")
-# eval_tasks.csv, eval_init_tasks.csv and eval_tasks_K{K}.csv: these, then task_mse_column(k) for k = 0..K
+# eval_tasks.csv, eval_init_tasks.csv and eval_tasks_K{K}.csv: these, then task_mse_column(k)
+# for k = 0..K
 TASK_COLUMNS = ("task", "amplitude", "phase")
 PREDICTION_COLUMNS = ("weights", "task", "k", "x", "y_true", "y_pred")
 SUPPORT_COLUMNS = ("task", "x", "y")
