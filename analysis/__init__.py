@@ -10,7 +10,9 @@ experiments/, and needs no model in memory.
     figures         mse_vs_k, learning_curves, heatmap; knobfigs: MSE against a knob
                     (sensitivity, by_method, budget); gallery.fit_gallery; plotting: helpers
     report          build_report(paths, out) -> OUT/report.md; also `python -m analysis --help`
-    maml_benchmark  the MAML paper's sine benchmark tables; paper and paperfigs draw the paper
+    maml_benchmark  the paper tables per method (the MAML sine benchmark, Figure 1's companion);
+                    fidelity sets them beside the published numbers (published) with the
+                    candidate causes of each difference; paper and paperfigs draw the paper
                     figures (`python -m analysis.paper --help`)
 """
 

@@ -81,8 +81,11 @@ def test_maml_benchmark_scripts_tables_come_from_the_runs(tmp_path):
     changed = causes.drop_duplicates("cause").set_index("cause")["changes"]
     assert changed["query"] == "eval.measure=query"
     assert changed["reference"] == "eval.lr=0.001 eval.measure=query inner_lr=0.001"
+    # re-evaluated: the benchmark's three seeds; trained: SEEDS
     query = np.stack([pd.read_csv(tmp_path / "causes" / "query" / "maml" / f"seed{s}"
-                                  / "eval_tasks_K5.csv")["mse_k10"] for s in (0, 1)])
+                                  / "eval_tasks_K5.csv")["mse_k10"] for s in (0, 1, 2)])
+    assert {p.name for p in (tmp_path / "causes" / "update_lr" / "maml").iterdir()} == {
+        "seed0", "seed1"}
     cell = causes.query("cause == 'query' and method == 'maml' and k == 10")
     assert cell["mse_mean"].item() == pytest.approx(query.mean(), rel=1e-12)
     assert not causes.query("cause == 'eval_lr_0.001' and method == 'pretrain'").size
