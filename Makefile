@@ -1,6 +1,6 @@
 # Two commands do everything on a fresh machine (Python >= 3.10 with venv):
 #   make demo   a small sweep, then its report (figures, tables, report.md)
-#   make test   the whole test suite, end-to-end tests included
+#   make test   the test suite (make test-slow: the long end-to-end tests, which CI runs too)
 # Both create .venv and install the project into it first.
 
 PYTHON ?= python3
@@ -10,7 +10,7 @@ BIN    := $(VENV)/bin
 # build, install torch into .venv yourself before `make`; a satisfied pin installs nothing.
 TORCH  ?= torch==2.13.0
 
-.PHONY: install demo test test-fast lint bench clean
+.PHONY: install demo test test-slow test-all lint bench clean
 
 install: $(VENV)/.installed
 
@@ -24,13 +24,15 @@ demo: install
 	PYTHON=$(BIN)/python scripts/demo.sh
 
 test: install
-	$(BIN)/python -m pytest
-
-test-fast: install
 	$(BIN)/python -m pytest -m "not slow"
 
+test-slow: install
+	$(BIN)/python -m pytest -m slow
+
+test-all: test test-slow
+
 lint: install
-	$(BIN)/ruff check reptile experiments analysis rundir tests benchmarks
+	$(BIN)/ruff check .
 
 bench: install
 	$(BIN)/python -m benchmarks.engine

@@ -8,8 +8,12 @@ experiments/, and needs no model in memory.
                     LaTeX, CSV; budget: the same at several training lengths (curve.csv)
     intervals       the t-interval or the two-level bootstrap (bootstrap, tasks) per cell
     figures         mse_vs_k, learning_curves, heatmap; knobfigs: MSE against a knob
-                    (sensitivity, by_method, budget); gallery.fit_gallery; plotting: helpers
+                    (sensitivity, by_method, budget); gallery.fit_gallery; plotting: helpers;
+                    each into a new Figure or the caller's axes (ax=)
+    plots           Plots(runs): every report figure from loaded runs, numbers computed as the
+                    report computes them (it draws through it), e.g. Plots(runs).mse_vs_k(ax=ax)
     report          build_report(paths, out) -> OUT/report.md; also `python -m analysis --help`
+    search          a search folder's study: trials table and Optuna's figures (optuna needed)
     maml_benchmark  the paper tables per method (the MAML sine benchmark, Figure 1's companion);
                     fidelity sets them beside the published numbers (published) with the
                     candidate causes of each difference; paper and paperfigs draw the paper
@@ -18,6 +22,7 @@ experiments/, and needs no model in memory.
 
 from analysis.errors import AnalysisError, RunDirWarning
 from analysis.load import Runs, load_runs
+from analysis.plots import Plots
 from analysis.report import build_report
 
-__all__ = ["AnalysisError", "RunDirWarning", "Runs", "build_report", "load_runs"]
+__all__ = ["AnalysisError", "Plots", "RunDirWarning", "Runs", "build_report", "load_runs"]

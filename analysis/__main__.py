@@ -1,4 +1,5 @@
-"""`python -m analysis SWEEP_DIR... --out DIR`: tables, figures and report.md from run directories.
+"""`python -m analysis SWEEP_DIR... --out DIR` (or reptile-report): tables, figures, report.md and
+report.html from run directories. Prints the two reports' paths.
 
 Exit status: 0 with the report written, 2 for a usage error or a path that holds no runs (one
 line on stderr, no traceback). Problems with single jobs are one-line warnings on stderr.
@@ -16,6 +17,7 @@ from analysis.errors import AnalysisError, one_line
 from analysis.intervals import INTERVALS
 from analysis.tables import DEFAULT_KS, STATISTICS
 
+SCRIPT = "reptile-report"  # pyproject.toml's console script
 EXAMPLES = """examples:
   python -m analysis multirun/2026-11-27_12-00-00_inner_steps_ab12   (writes .../report/)
   python -m analysis multirun/ --out reports/all --statistic median --interval bootstrap
@@ -41,9 +43,14 @@ _ks = _listed(int, "integers", lambda k: k >= 0, "k >= 0")
 _budgets = _listed(float, "fractions", lambda b: 0 < b <= 1, "fractions in (0, 1]")
 
 
+def prog() -> str:
+    """The command as the user typed it: the console script, or python -m analysis."""
+    return SCRIPT if Path(sys.argv[0]).name == SCRIPT else "python -m analysis"
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
-        prog="python -m analysis", epilog=EXAMPLES,
+        prog=prog(), epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Aggregate run directories (single runs, Hydra sweeps, folders of sweeps, "
                     "finished or still running) into sensitivity tables (Markdown, LaTeX, CSV), "
@@ -99,9 +106,10 @@ def main(argv: list[str] | None = None) -> int:
                                   ignore=args.ignore, interval=args.interval, k=args.k,
                                   budgets=args.budgets)
         except AnalysisError as err:
-            print(f"python -m analysis: error: {err}", file=sys.stderr)
+            print(f"{prog()}: error: {err}", file=sys.stderr)
             return 2
     print(report)
+    print(report.with_suffix(".html"))
     return 0
 
 

@@ -5,6 +5,8 @@ with its 95% interval as a band, one legend below the axes; and the two-factor h
 Each takes its numbers precomputed: `cells` from tables.cell_statistics (setting x k: mean, lo,
 hi, n), `curve_stats` from intervals.across_seeds over read_curves. Figures that show MSE
 against a knob's value are in analysis.knobfigs; the drawing helpers in analysis.plotting.
+Each draws into a new Figure, or into the caller's axes (`ax=`, one per panel); analysis.plots
+computes their numbers from loaded runs as the report does.
 """
 
 from __future__ import annotations
@@ -46,12 +48,13 @@ def evaluated(cells: pd.DataFrame) -> pd.DataFrame:
     return cells[cells["n"] > 0]
 
 
-def _knob_lines(runs: Runs, stats: pd.DataFrame, knob: str, x: str) -> tuple[Figure, list]:
+def _knob_lines(runs: Runs, stats: pd.DataFrame, knob: str, x: str, ax) -> tuple[Figure, list]:
     """One line per knob value with its interval band along `x`, one panel per context."""
     colours = palette(ordered(stats[knob]))
     groups = panels(stats, context(runs, knob))
     spans = panel_spans(stats, groups)
-    fig, axes = grid_figure(len(groups), sharey=len(set(spans)) == 1)
+    fig, axes = grid_figure(len(groups), sharey=len(set(spans)) == 1, ax=ax,
+                            titles=[title for title, _ in groups])
     for ax, (title, sub), span in zip(axes, groups, spans, strict=True):
         for value in ordered(sub[knob]):
             rows = sub[sub[knob] == value].sort_values(x)
@@ -62,19 +65,20 @@ def _knob_lines(runs: Runs, stats: pd.DataFrame, knob: str, x: str) -> tuple[Fig
     return fig, axes
 
 
-def mse_vs_k(runs: Runs, cells: pd.DataFrame, knob: str, statistic: str = "mean") -> Figure:
+def mse_vs_k(runs: Runs, cells: pd.DataFrame, knob: str, statistic: str = "mean",
+             ax=None) -> Figure:
     """Held-out MSE against the adaptation step k, one line per value of `knob`."""
-    fig, axes = _knob_lines(runs, evaluated(cells), knob, "k")
-    return finish(fig, axes, K_LABEL, mse_label(runs, statistic), _legend(knob))
+    fig, axes = _knob_lines(runs, evaluated(cells), knob, "k", ax)
+    return finish(fig, axes, K_LABEL, mse_label(runs, statistic), _legend(knob), ax is not None)
 
 
 def learning_curves(runs: Runs, curve_stats: pd.DataFrame, knob: str, k: int,
-                    statistic: str = "mean") -> Figure:
+                    statistic: str = "mean", ax=None) -> Figure:
     """Outer iteration against held-out MSE after k steps (the curve's largest), one line per
     value of `knob`; `curve_stats`: across_seeds of read_curves by [*factors, "iteration"]."""
-    fig, axes = _knob_lines(runs, curve_stats, knob, "iteration")
+    fig, axes = _knob_lines(runs, curve_stats, knob, "iteration", ax)
     ylabel = f"held-out MSE after k={k}\n({statistic} over the curve's held-out tasks)"
-    return finish(fig, axes, ITERATION_LABEL, ylabel, _legend(knob))
+    return finish(fig, axes, ITERATION_LABEL, ylabel, _legend(knob), ax is not None)
 
 
 def _legend(knob: str) -> str | None:
@@ -82,7 +86,7 @@ def _legend(knob: str) -> str | None:
 
 
 def heatmap(runs: Runs, cells: pd.DataFrame, a: str, b: str, k: int,
-            statistic: str = "mean") -> Figure:
+            statistic: str = "mean", ax=None) -> Figure:
     """Two-factor grid: mean held-out MSE after k steps per cell, annotated, best cell boxed."""
     data = evaluated(cells)
     data = data[data["k"] == k]
@@ -94,7 +98,9 @@ def heatmap(runs: Runs, cells: pd.DataFrame, a: str, b: str, k: int,
     if len(finite) and finite.min() > 0 and finite.max() > 10 * finite.min():
         norm = LogNorm(finite.min(), finite.max())
     limits = {} if norm or not len(finite) else {"vmin": finite.min(), "vmax": finite.max()}
-    fig, axes = grid_figure(len(groups), 3.8, 3.0, share=False)
+    given = ax is not None
+    fig, axes = grid_figure(len(groups), 3.8, 3.0, share=False, ax=ax,
+                            titles=[title for title, _ in groups])
     for ax, (title, _), table in zip(axes, groups, means, strict=True):
         sns.heatmap(table, ax=ax, annot=table.map(number), fmt="", cmap=SEQUENTIAL, norm=norm,
                     linewidths=0.5, linecolor="white", **limits,
@@ -110,4 +116,4 @@ def heatmap(runs: Runs, cells: pd.DataFrame, a: str, b: str, k: int,
         ax.set_xticklabels([value_text(v) for v in table.columns])
         ax.set_yticklabels([value_text(v) for v in table.index], rotation=0)
         ax.set_title(title)
-    return finish(fig, axes, label(b), label(a))
+    return finish(fig, axes, label(b), label(a), given=given)

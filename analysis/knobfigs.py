@@ -36,7 +36,7 @@ _DODGE = 0.12  # lines side by side, this far apart in widths of one setting's s
 
 def against_knob(stats: pd.DataFrame, knob: str, line_key: str | None, panel_keys: list[str],
                  ylabel: str, legend_title: str | None, names: dict | None = None,
-                 categorical: bool = False) -> Figure:
+                 categorical: bool = False, ax=None) -> Figure:
     """`stats` (mean, lo, hi per row) against `knob`: a line per value of `line_key` (named by
     `names`, or as it prints; coloured in sequence when numeric unless `categorical`), a panel
     per setting of `panel_keys`."""
@@ -47,7 +47,9 @@ def against_knob(stats: pd.DataFrame, knob: str, line_key: str | None, panel_key
     colours = {g: colours[str(g) if categorical else g] for g in groups}
     sections = panels(stats, panel_keys)
     spans = panel_spans(stats, sections)
-    fig, axes = grid_figure(len(sections), 3.8, 2.9, sharey=len(set(spans)) == 1)
+    given = ax is not None
+    fig, axes = grid_figure(len(sections), 3.8, 2.9, sharey=len(set(spans)) == 1, ax=ax,
+                            titles=[title for title, _ in sections])
     for ax, (title, sub), span in zip(axes, sections, spans, strict=True):
         for i, group in enumerate(groups):
             rows = sub if line_key is None else sub[sub[line_key] == group]
@@ -69,11 +71,11 @@ def against_knob(stats: pd.DataFrame, knob: str, line_key: str | None, panel_key
             ax.set_xlim(-0.5, len(values) - 0.5)
         log_mse_axis(ax, span)
         ax.set_title(title)
-    return finish(fig, axes, label(knob), ylabel, legend_title)
+    return finish(fig, axes, label(knob), ylabel, legend_title, given)
 
 
 def sensitivity(runs: Runs, cells: pd.DataFrame, knob: str, k: int,
-                statistic: str = "mean") -> Figure:
+                statistic: str = "mean", ax=None) -> Figure:
     """Held-out MSE after k steps against the knob's value (log axis for geometric values), a
     line per setting of the other varying keys."""
     data = evaluated(cells)
@@ -82,13 +84,14 @@ def sensitivity(runs: Runs, cells: pd.DataFrame, knob: str, k: int,
     ylabel = mse_label(runs, statistic, k)
     if len(others) <= 1:  # its values name the lines
         return against_knob(data, knob, others[0] if others else None, [], ylabel,
-                            label(others[0]) if others else None)
+                            label(others[0]) if others else None, ax=ax)
     # several: a line per setting "key=value, ...", in the settings' order
     settings = list(data[others].drop_duplicates().sort_values(others).itertuples(index=False))
     number = {tuple(s): i for i, s in enumerate(settings)}
     data = data.assign(_line=[number[tuple(row)] for row in data[others].itertuples(index=False)])
     return against_knob(data, knob, "_line", [], ylabel, "setting", categorical=True,
-                        names={i: setting_text(others, tuple(s)) for s, i in number.items()})
+                        names={i: setting_text(others, tuple(s)) for s, i in number.items()},
+                        ax=ax)
 
 
 def method_pairs(runs: Runs) -> list[tuple[str, str]]:
@@ -100,18 +103,19 @@ def method_pairs(runs: Runs) -> list[tuple[str, str]]:
 
 
 def by_method(runs: Runs, cells: pd.DataFrame, method: str, knob: str, k: int,
-              statistic: str = "mean") -> Figure:
+              statistic: str = "mean", ax=None) -> Figure:
     """Held-out MSE after k steps against a numeric knob, one line per value of `method`, a
     panel per setting of the other varying keys."""
     data = evaluated(cells)
     data = data[data["k"] == k]
     return against_knob(data, knob, method, context(runs, method, knob),
-                        mse_label(runs, statistic, k), label(method))
+                        mse_label(runs, statistic, k), label(method), ax=ax)
 
 
-def budget(runs: Runs, table: Table, k: int, statistic: str = "mean") -> Figure:
+def budget(runs: Runs, table: Table, k: int, statistic: str = "mean", ax=None) -> Figure:
     """Held-out MSE on the curve's tasks against the table's knob, one line per training length
     (a budget table of analysis.budget), a panel per setting of the other varying keys."""
     ylabel = f"held-out MSE after k={k}\n({statistic} over the curve's held-out tasks)"
     return against_knob(table.data[table.data["n"] > 0], table.factors[0], "budget",
-                        table.context, ylabel, "learning curve read at", names=table.headers)
+                        table.context, ylabel, "learning curve read at", names=table.headers,
+                        ax=ax)

@@ -90,7 +90,8 @@ def _read_job(run_dir: Path, job: str) -> tuple[dict, dict | None, dict | None, 
         overrides = rundir.read_yaml(overrides_path, list) if overrides_path.exists() else []
         record["overrides"] = " ".join(map(str, overrides))
         record["override_keys"] = [str(item).split("=", 1)[0].lstrip("+~") for item in overrides]
-        config = resolve(rundir.flatten(rundir.read_config(run_dir)))
+        config = {key: _hashable(value) for key, value in
+                  resolve(rundir.flatten(rundir.read_config(run_dir))).items()}
         record["seed"] = config.get(REPLICATE)
         info = rundir.read_run_json(run_dir, missing_ok=False)
         status = record["status"] = info["status"]
@@ -132,6 +133,16 @@ def _read_job(run_dir: Path, job: str) -> tuple[dict, dict | None, dict | None, 
     return record, config, evaluation, problem
 
 
+def _hashable(value: object) -> object:
+    """A config value as it can be compared across jobs: nested lists or dicts (a damaged or
+    foreign config) as their text."""
+    try:
+        hash(value)
+    except TypeError:
+        return str(value)
+    return value
+
+
 def _as_text(value: object) -> object:
     if value is None or value != value:
         return None
@@ -154,9 +165,10 @@ def _typed(values: pd.Series) -> pd.Series:
     kinds = {type(value) for value in present}
     if kinds <= {bool}:
         return values.astype("boolean")
-    if kinds <= {int}:
+    small = all(-2**63 <= value < 2**63 for value in present if type(value) is int)
+    if kinds <= {int} and small:
         return values.astype("Int64" if len(present) < len(values) else "int64")
-    if kinds <= {int, float}:
+    if kinds <= {int, float} and small:
         return values.astype(float)
     # Lists (ranges such as task.amplitude) and mixed values: compare and print as text.
     return values.map(_as_text)

@@ -1,6 +1,10 @@
 """The drawing helpers every analysis figure shares: panels, lines with interval bands, error
 bars, a log MSE axis that holds its bands, knob axes, and one legend below the axes.
 
+Every figure draws into a Figure of its own, or into the axes its caller passes (`ax=`: one
+Axes per panel, e.g. a notebook's plt.subplots); then each axes is labelled and carries the
+legend itself, and the caller's figure, its layout and its style are left as they are.
+
 Figures carry no title: what they show and under which protocol is the caption's job (report.md).
 Panels are titled with the setting they hold. Interval ends arrive precomputed (mean, lo, hi per
 point: analysis.intervals), so every figure shows the interval its caption names.
@@ -48,10 +52,24 @@ def panels(frame: pd.DataFrame, keys: list[str]) -> list[tuple[str, pd.DataFrame
     return groups[:MAX_PANELS]
 
 
+def given_axes(ax, titles: list[str]) -> tuple[Figure, list]:
+    """The caller's axes (one Axes, or any array of them) for panels named `titles`; (their
+    figure, the axes). A ValueError names the panels when the count differs."""
+    axes = list(np.asarray(ax, dtype=object).ravel())
+    if len(axes) != len(titles):
+        named = f": {'; '.join(titles)}" if any(titles) else ""
+        raise ValueError(f"this figure has {len(titles)} panel(s){named}; ax= holds "
+                         f"{len(axes)} axes (pass one per panel, or load the runs of one panel)")
+    return axes[0].figure, axes
+
+
 def grid_figure(n: int, width: float = 3.4, height: float = 2.6, share: bool = True,
-                sharey: bool | None = None):
+                sharey: bool | None = None, ax=None, titles: list[str] | None = None):
     """A figure of n panels, at most three a row; (figure, the n axes). `share`: common axes;
-    `sharey` overrides it for the y axis."""
+    `sharey` overrides it for the y axis. With `ax`, the caller's axes instead (given_axes;
+    `titles` name the panels in its error)."""
+    if ax is not None:
+        return given_axes(ax, titles or [""] * n)
     cols = min(n, 3)
     rows = math.ceil(n / cols)
     fig = Figure(figsize=(width * cols + 0.8, height * rows + 0.9), layout="constrained")
@@ -63,13 +81,22 @@ def grid_figure(n: int, width: float = 3.4, height: float = 2.6, share: bool = T
 
 
 def finish(fig: Figure, axes: list, xlabel: str, ylabel: str,
-           legend_title: str | None = None) -> Figure:
-    """Axis labels (the outer panels of a grid), one legend below the axes, no title."""
+           legend_title: str | None = None, given: bool = False) -> Figure:
+    """Axis labels (the outer panels of a grid), one legend below the axes, no title. `given`:
+    the caller's axes (every one labelled, the legend in the last)."""
     entries = {}  # every panel's lines, each label once, in the order first drawn
     for ax in axes:
         for handle, text in zip(*ax.get_legend_handles_labels(), strict=True):
             entries.setdefault(text, handle)
     labels, handles = list(entries), list(entries.values())
+    legend = bool(labels) and (legend_title is not None or len(labels) > 1)
+    if given:
+        for ax in axes:
+            ax.set_xlabel(xlabel)
+            ax.set_ylabel(ylabel)
+        if legend:
+            axes[-1].legend(handles, labels, title=legend_title)
+        return fig
     cols = axes[0].get_subplotspec().get_gridspec().ncols
     for i, ax in enumerate(axes):
         # Shared axes: label the outer panels only (a panel with no panel below keeps its ticks).
@@ -77,7 +104,7 @@ def finish(fig: Figure, axes: list, xlabel: str, ylabel: str,
         ax.xaxis.set_tick_params(labelbottom=bottom)
         ax.set_xlabel(xlabel if bottom else "")
         ax.set_ylabel(ylabel if i % cols == 0 else "")
-    if labels and (legend_title is not None or len(labels) > 1):
+    if legend:
         figure_legend(fig, handles, labels, legend_title)
     return fig
 

@@ -12,14 +12,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from analysis import escape
 from analysis.fmt import DASH, bracket, plus_minus, value_text
 from analysis.tables import ALL, Table
 from rundir import atomic_path, write_text
-
-_LATEX_SPECIAL = {"&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{": r"\{",
-                  "}": r"\}", "~": r"\textasciitilde{}", "^": r"\^{}", "\\": r"\textbackslash{}"}
-_LATEX_UNICODE = {"±": r"$\pm$", "α": r"$\alpha$", "ε": r"$\varepsilon$", "→": r"$\to$",
-                  "×": r"$\times$", "–": "--", "∈": r"$\in$", "π": r"$\pi$", "≥": r"$\geq$"}
 
 
 def _cell(row: pd.Series, interval: str) -> tuple[str, bool]:
@@ -74,28 +70,24 @@ def markdown(table: Table, caption: str) -> str:
     header, rows, _ = grid(table)
 
     def show(text: str, best: bool) -> str:
-        text = text.replace("|", r"\|")
+        text = escape.markdown(text)
         return f"**{text}**" if best else text
-    lines = [f"*{caption}*", "", "| " + " | ".join(header) + " |",
+    lines = [f"*{escape.markdown(caption)}*", "",
+             "| " + " | ".join(escape.markdown(h) for h in header) + " |",
              "|" + "|".join(" --- " for _ in header) + "|"]
     lines += ["| " + " | ".join(show(*cell) for cell in row) + " |" for row in rows]
     return "\n".join(lines) + "\n"
-
-
-def latex_escape(text: str) -> str:
-    text = "".join(_LATEX_SPECIAL.get(char, char) for char in text)
-    return "".join(_LATEX_UNICODE.get(char, char) for char in text)
 
 
 def latex(table: Table, caption: str) -> str:
     header, rows, labels = grid(table)
 
     def show(text: str, best: bool) -> str:
-        return rf"\textbf{{{latex_escape(text)}}}" if best else latex_escape(text)
+        return rf"\textbf{{{escape.latex(text)}}}" if best else escape.latex(text)
     lines = [r"% needs \usepackage{booktabs}", r"\begin{table}[t]", r"\centering",
-             rf"\caption{{{latex_escape(caption)}}}", rf"\label{{tab:{table.name}}}",
+             rf"\caption{{{escape.latex(caption)}}}", rf"\label{{tab:{table.name}}}",
              r"\begin{tabular}{" + "l" * labels + "r" * (len(header) - labels) + "}",
-             r"\toprule", " & ".join(latex_escape(h) for h in header) + r" \\", r"\midrule"]
+             r"\toprule", " & ".join(escape.latex(h) for h in header) + r" \\", r"\midrule"]
     lines += [" & ".join(show(*cell) for cell in row) + r" \\" for row in rows]
     lines += [r"\bottomrule", r"\end{tabular}", r"\end{table}"]
     return "\n".join(lines) + "\n"

@@ -9,6 +9,7 @@ so that a table can say "diverged" instead of dropping a setting.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from itertools import combinations
 
@@ -111,8 +112,9 @@ def grid_pairs(runs: Runs) -> list[tuple[str, str]]:
 
 
 def slug(*keys: str) -> str:
-    """A file-name stem for config keys: model.width -> model-width."""
-    return "_".join(key.replace(".", "-") for key in keys)
+    """A file-name stem for config keys: model.width -> model-width. Only letters, digits, - and
+    _ survive: a key read from a run directory never names a path outside the report."""
+    return "_".join(re.sub(r"[^A-Za-z0-9_-]", "-", key.replace(".", "-")) for key in keys)
 
 
 def evaluated_ks(runs: Runs) -> list[int]:

@@ -65,3 +65,11 @@ def heldout(cfg: DictConfig, where: torch.device, shots: int | None = None) -> H
     tasks = make_heldout(family(cfg), e.n_tasks, shots or e.shots, e.grid_points, e.seed,
                          e.measure, e.support)
     return tasks.to(where)
+
+
+def validation(cfg: DictConfig, where: torch.device) -> HeldOut:
+    """The run's validation tasks (eval.validation_tasks of them): drawn like the held-out
+    tasks from eval.seed's own "validation" stream, so never among the test tasks."""
+    e = cfg.eval
+    return make_heldout(family(cfg), e.validation_tasks, e.shots, e.grid_points, e.seed,
+                        e.measure, e.support, stream="validation").to(where)

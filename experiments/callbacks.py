@@ -11,7 +11,9 @@ from hydra.experimental.callback import Callback
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
-from . import sweep
+import rundir
+
+from . import lock, sweep
 
 
 class SweepSummary(Callback):
@@ -25,6 +27,11 @@ class SweepSummary(Callback):
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
         sweep_dir = Path(config.hydra.sweep.dir)
+        try:  # the launching process owns the sweep folder until the sweep ends
+            self.lock = lock.acquire(sweep_dir)
+        except (lock.FolderBusy, rundir.WriteError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            sys.exit(2)  # SystemExit passes through Hydra's callback guard
         print(f"sweep {sweep_dir}; resume it with: {sweep.relaunch_command(sweep_dir)}",
               flush=True)
 
@@ -36,9 +43,33 @@ class SweepSummary(Callback):
         sweep_dir = Path(config.hydra.sweep.dir)
         try:
             text, ok = sweep.report(sweep_dir, sweep.write_summary(sweep_dir))
+        except rundir.WriteError as exc:
+            text, ok = f"sweep {sweep_dir}: could not write its summary: {exc}", False
         except Exception:  # Hydra would turn it into a warning and exit 0: success unproven
             traceback.print_exc()
             text, ok = f"sweep {sweep_dir}: could not write its summary", False
+        finally:
+            if getattr(self, "lock", None) is not None:
+                lock.release(sweep_dir, self.lock)
+                self.lock = None
         print(text, flush=True)
         if not ok:
             sys.exit(1)  # SystemExit passes through Hydra's callback guard, which eats Exceptions
+
+
+class PrepareTracking(Callback):
+    """logger=mlflow|tensorboard: the sweep's MLflow store and experiment, or its TensorBoard
+    HParams experiment, made once in the launching process before any job starts
+    (tracking.prepare_sweep). A failure is one warning: the jobs still train and write their
+    run directories."""
+
+    def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        if config.logger.name == "none":
+            return
+        from . import tracking
+
+        try:
+            tracking.prepare_sweep(config)
+        except Exception as exc:
+            print(f"warning: logger={config.logger.name}: {type(exc).__name__}: {exc}"
+                  .splitlines()[0], file=sys.stderr)

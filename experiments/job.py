@@ -13,6 +13,7 @@ from omegaconf import DictConfig, OmegaConf
 import rundir
 
 from .outputs import Snapshots
+from .tracking import NullTracker, Tracker
 from .writer import RunWriter
 
 
@@ -26,6 +27,7 @@ class Job:
         self.snapshots: Snapshots | None = None
         self.learner_state: dict | None = None  # where a resumed job continues from
         self.ended = False  # done or diverged in this attempt
+        self.tracker: Tracker = NullTracker()  # logger=...: set by the trainer when it trains
 
     def resume(self) -> str:
         """Reads the checkpoint: "new", "resume" (learner_state set) or "ended"."""
@@ -45,6 +47,9 @@ class Job:
     def record(self, status: str, iteration: int, elapsed: float, error: str | None = None,
                metrics: dict | None = None) -> None:
         self.writer.record(status, iteration, self.seconds + elapsed, error, metrics)
+        if status != "running":
+            figure = self.out / f"{rundir.FIT}.png"
+            self.tracker.end(status, metrics, figure if figure.is_file() else None)
 
     def add_loss(self, loss: float) -> None:
         self.window[0] += loss
@@ -55,13 +60,16 @@ class Job:
         """Curve points from the MSE [N, len(eval.curve_ks)] of the curve tasks after each k of
         eval.curve_ks."""
         loss = self.window[0] / self.window[1] if self.window[1] else float("nan")
+        point = {"curve/train_loss": loss, "curve/meta_step": meta_step}
         for i, k in enumerate(self.cfg.eval.curve_ks):
             self.curve.append({
                 "iteration": iteration, "meta_step": meta_step, "train_loss": loss,
                 "seconds": round(self.seconds + elapsed, 3), "k": k,
                 "mse_mean": mse[:, i].mean().item(), "mse_median": mse[:, i].median().item(),
             })
+            point[f"curve/mse_k{k}"] = self.curve[-1]["mse_mean"]
         self.window = [0.0, 0]
+        self.tracker.curve(iteration, {key: v for key, v in point.items() if v == v})
 
     def checkpoint(self, learner_state: dict, elapsed: float) -> None:
         """checkpoint.pt, curve.csv (and snapshots.csv), and run.json still running."""

@@ -74,8 +74,8 @@ def write_predictions(out: Path, net: MLP, weights: dict[str, torch.Tensor], tas
 
 def save_weights(out: Path, phi: torch.Tensor, model: dict) -> None:
     """weights.pt: the meta-weights and the network they belong to (width, depth,
-    activation). phi is a member's row of a population's [P, D]: cloned, so that the file
-    holds that row alone, the bytes a lone run writes."""
+    activation). phi is copied: saved as a row of a population's [P, D], torch would write
+    every member's weights into the file."""
     rundir.save_torch(out / rundir.WEIGHTS,
                       {"format": rundir.FORMAT, "phi": phi.cpu().clone(), "model": model})
 

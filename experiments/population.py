@@ -4,10 +4,13 @@ sizes, evaluation seed and step size) train together as one population."""
 
 from __future__ import annotations
 
+import sys
 import traceback
 from pathlib import Path
 
 from omegaconf import DictConfig
+
+import rundir
 
 from . import sweep
 from .config import conf_tree
@@ -52,6 +55,10 @@ def run(jobs: list[tuple[DictConfig, Path]]) -> list[object]:
         infos = train([jobs[i][0] for i in runnable], [jobs[i][1] for i in runnable])
     except RunDirError:
         raise
+    except rundir.WriteError as exc:  # nothing more is written to a failing disk
+        print(f"failed: {exc}; the jobs' last checkpoints and run.json are intact",
+              file=sys.stderr)
+        return results
     except Exception as exc:  # recorded failed in each job's run.json; the sweep goes on
         traceback.print_exc()
         error = f"{type(exc).__name__}: {exc}".splitlines()[0]

@@ -1,11 +1,16 @@
 """Every knob, declared once: its type, default, allowed values and one-line doc.
 
-The schema is registered with Hydra's ConfigStore and listed first in conf/config.yaml's
-defaults, so a wrong type (inner_steps=abc) or an unknown key (inner_step=4) is refused while
-composing. validate.py checks each knob's rules; README's key table is generated from here
-(`python -m experiments.schema`), and tests prove that conf/ holds the same defaults and
-comments. A rule's text says what is allowed and is formatted with the config as `c`, so a
-cross-key rule can show the other key's value: "an integer in [1, task.n_points] ([1, 50])".
+The schema is registered with Hydra's ConfigStore (as SCHEMA_NAME) and listed first in
+conf/config.yaml's defaults, so a wrong type (inner_steps=abc) or an unknown key (inner_step=4)
+is refused while composing. validate.py checks each knob's rules; README's key table is
+generated from here (`python -m experiments.schema`), and tests prove that conf/ holds the same
+defaults and comments. A rule's text says what is allowed and is formatted with the config as
+`c`, so a cross-key rule can show the other key's value: "an integer in [1, task.n_points]
+([1, 50])".
+
+A default that a cross-key rule bounds is derived from the key that bounds it (rundir/derived.py:
+eval.curve_tasks is min(100, eval.n_tasks)), so a config refused by such a rule holds a value the
+user (or a preset) set: only a conflict between set values is refused.
 """
 
 from __future__ import annotations
@@ -28,6 +33,9 @@ from reptile.names import (
     SUPPORTS,
     TAILS,
 )
+from rundir.derived import register_resolvers
+
+from .tracking import LOGGERS
 
 
 @dataclass(frozen=True)
@@ -73,6 +81,12 @@ def interval(what: str, ok: Callable[[float, float], bool] = lambda lo, hi: lo <
 def ks_within_steps() -> Rule:
     return across(lambda v, c: len(v) > 0 and all(0 <= k <= c.eval.steps for k in v),
                 "a non-empty list of k in [0, eval.steps] ([0, {c.eval.steps}])")
+
+
+def held_out_tasks(lo: int) -> Rule:
+    """An integer in [lo, eval.n_tasks]: a number of the held-out tasks."""
+    return across(lambda v, c: lo <= v <= c.eval.n_tasks,
+                  f"an integer in [{lo}, eval.n_tasks] ([{lo}, {{c.eval.n_tasks}}])")
 
 
 def fits_grid(what: str) -> Rule:
@@ -137,8 +151,11 @@ class EvalSchema:
                         "stream)", at_least(1))
     seed: int = knob(0, "held-out seed; independent of the training seed, so every job of a "
                      "sweep sees the same tasks", at_least(0), member=True)
-    shots: int = knob(10, "K, support points per held-out task (the Reptile figure uses 10)",
-                      fits_grid("an integer >= 1"))
+    shots: int = knob("${reptile_sine.cap_on_grid:10,${task.n_points},${task.grid}}",
+                      "K, support points per "
+                      "held-out task (the Reptile figure uses 10; unless set, at most "
+                      "task.n_points on a grid family)", fits_grid("an integer >= 1"),
+                      shown="min(10, task.n_points) on a grid")
     steps: int = knob(32, "adaptation steps; MSE is recorded after every k = 0..steps",
                       at_least(1))
     lr: float = knob("${inner_lr}", "adaptation step size (defaults to the inner step size)",
@@ -154,17 +171,23 @@ class EvalSchema:
                         one_of(MEASURES))
     grid_points: int = knob(50, "points of the dense grid over task.x_range on which the MSE "
                             "is measured (eval.measure=grid)", at_least(2))
-    curve_tasks: int = knob(100, "held-out tasks (the first ones) used for the learning curve",
-                            across(lambda v, c: 1 <= v <= c.eval.n_tasks,
-                                 "an integer in [1, eval.n_tasks] ([1, {c.eval.n_tasks}])"))
-    curve_ks: list[int] = knob([0, 1, 8, 32], "k values recorded in the learning curve (each "
-                               "<= steps)", ks_within_steps())
-    predict_tasks: int = knob(4, "held-out tasks whose fits are saved (predictions.csv) and "
-                              "drawn", across(lambda v, c: 0 <= v <= c.eval.n_tasks,
-                                            "an integer in [0, eval.n_tasks] "
-                                            "([0, {c.eval.n_tasks}])"))
-    predict_ks: list[int] = knob([0, 8, 16, 24, 32], "k values saved in predictions.csv and "
-                                 "drawn (each <= steps)", ks_within_steps())
+    curve_tasks: int = knob("${reptile_sine.min:100,${eval.n_tasks}}",
+                            "held-out tasks (the first ones) "
+                            "used for the learning curve (unless set, 100 or eval.n_tasks if "
+                            "fewer)", held_out_tasks(1), shown="min(100, eval.n_tasks)")
+    curve_ks: list[int] = knob("${reptile_sine.upto:[0,1,8,32],${eval.steps}}",
+                               "k values recorded in the "
+                               "learning curve (each <= steps; unless set, those of the default "
+                               "that are)", ks_within_steps(), shown="[0, 1, 8, 32] up to steps")
+    predict_tasks: int = knob("${reptile_sine.min:4,${eval.n_tasks}}",
+                              "held-out tasks whose fits are saved "
+                              "(predictions.csv) and drawn (unless set, 4 or eval.n_tasks if "
+                              "fewer)", held_out_tasks(0), shown="min(4, eval.n_tasks)")
+    predict_ks: list[int] = knob("${reptile_sine.upto:[0,8,16,24,32],${eval.steps}}",
+                                 "k values saved in "
+                                 "predictions.csv and drawn (each <= steps; unless set, those of "
+                                 "the default that are)", ks_within_steps(),
+                                 shown="[0, 8, 16, 24, 32] up to steps")
     predict_points: int = knob(200, "x points of the dense grid the saved fits are drawn on",
                                at_least(2))
     snapshot_every: int = knob(0, "outer iterations between snapshots of held-out task 0's fit "
@@ -173,6 +196,16 @@ class EvalSchema:
     extra_shots: list[int] = knob([], "further K values evaluated on the same held-out tasks at "
                                   "the end: eval_K{K}.csv, eval_tasks_K{K}.csv",
                                   fits_grid("a list of integers >= 1"))
+    validation_tasks: int = knob(0, "validation tasks, drawn from eval.seed's own validation "
+                                 "stream (never test tasks) and evaluated as the held-out ones "
+                                 "at the end: eval_val.csv, val_mse_* in run.json; a search "
+                                 "optimises their MSE; 0 = none", at_least(0, "0 = none"))
+
+
+@dataclass
+class LoggerSchema:
+    name: str = knob("none", "experiment tracker, set by the group choice "
+                     "`logger=none|tensorboard|mlflow` (README: Tracking)", one_of(LOGGERS))
 
 
 @dataclass
@@ -181,6 +214,7 @@ class Schema:
     model: ModelSchema = field(default_factory=ModelSchema)
     algo: AlgoSchema = field(default_factory=AlgoSchema)
     eval: EvalSchema = field(default_factory=EvalSchema)
+    logger: LoggerSchema = field(default_factory=LoggerSchema)
     seed: int = knob(0, "training seed: initial weights and the training task stream",
                      at_least(0), member=True)
     device: str = knob("auto", "cpu / cuda / auto (cuda when available)", one_of(DEVICES))
@@ -200,9 +234,14 @@ class Schema:
     meta_batch: int = knob(5, "n, tasks per outer iteration (1 = serial Reptile)", at_least(1))
     meta_iters: int = knob(10000, "outer iterations", at_least(1))
     inner_steps: int = knob(5, "k, inner SGD steps per task per outer iteration", at_least(1))
-    inner_batch: int = knob(10, "m, points per inner minibatch (<= task.n_points)",
+    inner_batch: int = knob("${reptile_sine.batch_fit:10,${task.n_points},${task.grid},"
+                            "${algo.name},${algo.tail}}",
+                            "m, points per inner minibatch (<= task.n_points; unless set, 10 or "
+                            "what fits: task.n_points, half of them beside MAML's held-apart "
+                            "query on a grid)",
                             across(lambda v, c: 1 <= v <= c.task.n_points,
-                                 "an integer in [1, task.n_points] ([1, {c.task.n_points}])"))
+                                 "an integer in [1, task.n_points] ([1, {c.task.n_points}])"),
+                            shown="min(10, what fits)")
     inner_lr: float = knob(0.02, "alpha, inner step size", positive(), member=True)
     inner_optimizer: str = knob(
         "sgd", "sgd / adam (Adam with beta1 = 0, fresh state per task)", one_of(OPTIMIZERS),
@@ -246,8 +285,18 @@ def markdown_table() -> str:
     return "\n".join(lines) + "\n"
 
 
+# conf/config.yaml's first default. A name of this project's own: ConfigStore is one registry
+# per process, shared with whatever else the process composes (a notebook's own configs).
+SCHEMA_NAME = "reptile_sine_schema"
+
+
 def register() -> None:
-    ConfigStore.instance().store(name="schema", node=Schema)
+    """Stores the schema in Hydra's ConfigStore (again: the same node, so it is idempotent).
+    Called by whatever composes (the app's cli(), the compose API of experiments.config), never
+    at import. The resolvers of derived defaults (rundir/derived.py) come with it: conf/ uses
+    them."""
+    register_resolvers()
+    ConfigStore.instance().store(name=SCHEMA_NAME, node=Schema)
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ from reptile.inner import trajectory
 from reptile.mlp import MLP
 from reptile.params import copies
 from reptile.sharpness import top_eigenvalue
+from rundir.derived import register_resolvers
 
 from . import build
 from .schema import Schema
@@ -33,6 +34,7 @@ def run_sharpness(run: Path, steps: int, iters: int) -> tuple[pd.DataFrame, floa
     for name in (rundir.WEIGHTS, rundir.CONFIG):
         if not (run / name).is_file():
             raise ValueError(f"{run / name}: missing; sharpness needs a finished run directory")
+    register_resolvers()  # the saved config's derived defaults
     # a run written before a knob existed ran with that knob's default
     cfg = OmegaConf.merge(OmegaConf.structured(Schema), OmegaConf.load(run / rundir.CONFIG))
     weights = rundir.load_torch(run / rundir.WEIGHTS)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import re
 import secrets
 import shlex
 import sys
@@ -27,7 +28,9 @@ if TYPE_CHECKING:
 
 # Leading columns of summary.csv; the swept hyperparameters go between JOB and STATUS_COLS.
 JOB = "job"
+TRIAL = "trial"  # a search's: the trial a job belongs to (after JOB)
 STATUS_COLS = ["seed", "status", "iteration", "wall_seconds"]
+BEST_SHOWN = 10  # a search ends with its best trials
 
 _SUFFIX = secrets.token_hex(2)  # one per process, so every path this process names agrees
 
@@ -44,8 +47,14 @@ def unique_name(*parts: str | None) -> str:
     return "_".join([*words, _SUFFIX])
 
 
-if not OmegaConf.has_resolver("unique_name"):
-    OmegaConf.register_new_resolver("unique_name", unique_name, use_cache=True)
+# conf/config.yaml names folders with ${reptile_sine.unique_name:...}. Registered at import, the
+# one thing importing this project does to the process: launchers' workers resolve the job's
+# folder after unpickling the task function (which imports this module), before any code of
+# ours runs. Namespaced, so it never takes a name another library or a notebook uses, and
+# registered once however often the module is imported or reloaded.
+RESOLVER = "reptile_sine.unique_name"
+if not OmegaConf.has_resolver(RESOLVER):
+    OmegaConf.register_new_resolver(RESOLVER, unique_name, use_cache=True)
 
 
 # -- one job of a sweep --------------------------------------------------------------------------
@@ -61,6 +70,9 @@ def job_guard(cfg: DictConfig, out: Path, propagate: tuple[type[BaseException], 
         yield
     except propagate:
         raise
+    except rundir.WriteError as exc:  # nothing more is written to a failing disk
+        print(f"failed: {out}  ({exc}; its last checkpoint and run.json are intact)",
+              file=sys.stderr)
     except Exception as exc:
         traceback.print_exc()
         record_failure(cfg, out, f"{type(exc).__name__}: {exc}".splitlines()[0])
@@ -123,7 +135,20 @@ def summary_frame(sweep_dir: Path) -> pd.DataFrame:
             if k in settings.columns and k != "seed"]
     for i, key in enumerate(keys):
         frame.insert(1 + i, key, settings[key])
+    search = _search_plan(sweep_dir)
+    if search is not None:
+        frame.insert(1, TRIAL, [int(job) // search[1] if job.isdigit() else None
+                                for job in frame[JOB]])
+        frame[TRIAL] = frame[TRIAL].astype("Int64")
     return frame
+
+
+def _search_plan(sweep_dir: Path) -> tuple[int, int] | None:
+    """(trials, jobs per trial) of a search folder; None for another sweep or no plan yet."""
+    try:
+        return rundir.sweep.search_plan(sweep_dir)
+    except (rundir.ContractError, KeyError, ValueError):
+        return None
 
 
 def _read_job(job: Path) -> tuple[dict, dict]:
@@ -131,7 +156,7 @@ def _read_job(job: Path) -> tuple[dict, dict]:
     instead of hiding the other jobs."""
     config, info = {}, {"status": "missing"}
     try:
-        config = rundir.flatten(rundir.read_config(job))
+        config = rundir.flatten(rundir.read_config(job, resolve=False))  # as the sweep set it
         info = rundir.read_run_json(job) or info
     except rundir.ContractError as exc:
         info = {"status": "unreadable", "error": str(exc)}
@@ -161,20 +186,40 @@ def write_summary(sweep_dir: Path) -> pd.DataFrame:
 def relaunch_command(sweep_dir: Path) -> str:
     """This process's own command line, pointed at sweep_dir: done jobs are skipped there."""
     argv = [a for a in sys.orig_argv if not a.startswith("hydra.sweep.dir=")]
-    return shlex.join([*argv, f"hydra.sweep.dir={sweep_dir}"])
+    return shlex.join([*argv, f"hydra.sweep.dir={hydra_quoted(str(sweep_dir))}"])
+
+
+def hydra_quoted(value: str) -> str:
+    """A value as a Hydra override writes it: quoted where Hydra's grammar would read it as
+    something else (spaces, non-ASCII letters, commas, interpolations, quotes)."""
+    if re.fullmatch(r"[A-Za-z0-9_./+-]+", value):
+        return value
+    # a backslash escapes only before a quote (or before backslashes before one)
+    value = re.sub(r"(\\*)'", lambda m: 2 * m.group(1) + "\\'", value)
+    value = re.sub(r"(\\+)$", lambda m: 2 * m.group(1), value)
+    return "'" + value.replace("${", "\\${") + "'"
 
 
 def table(frame: pd.DataFrame) -> str:
-    """Held-out MSE per setting, averaged over seeds: the table a sweep ends with."""
+    """Held-out MSE per setting, averaged over seeds: the table a sweep ends with; with
+    validation tasks their MSE first, and a search's best trials by it (its objective)."""
     keys = list(frame.columns[1:frame.columns.get_loc("seed")])
     done = frame[frame["status"] == "done"]
     if done.empty or "mse_mean" not in done:
         return "no job finished"
     if not keys:
         return done[[JOB, "seed", "mse_k0_mean", "mse_mean", "mse_median"]].to_string(index=False)
+    validation = {"val_mse": ("val_mse_mean", "mean")} if "val_mse_mean" in done else {}
     stats = done.groupby(keys, sort=True, dropna=False).agg(
-        seeds=("seed", "size"), mse_k0=("mse_k0_mean", "mean"), mse=("mse_mean", "mean"),
-        mse_sd=("mse_mean", "std"), median=("mse_median", "mean"))
+        seeds=("seed", "size"), **validation, mse_k0=("mse_k0_mean", "mean"),
+        mse=("mse_mean", "mean"), mse_sd=("mse_mean", "std"), median=("mse_median", "mean"))
+    if TRIAL in keys and validation:
+        # trials whose jobs all finished, best first (the study's value is this mean)
+        stats = stats[stats["seeds"] == done.groupby(TRIAL).size().max()]
+        stats = stats.sort_values("val_mse").head(BEST_SHOWN)
+        return ("the best trials by val_mse, the search's objective (the held-out MSE on "
+                "validation tasks); mse: on the test tasks\n" + stats.reset_index().to_string(
+                    index=False, float_format=lambda v: f"{v:.4g}"))
     return stats.reset_index().to_string(index=False, float_format=lambda v: f"{v:.4g}")
 
 

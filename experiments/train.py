@@ -1,4 +1,5 @@
-"""python -m experiments.train [overrides]: one meta-training job (add -m for a sweep).
+"""python -m experiments.train [overrides] (or reptile-train): one meta-training job (add -m for
+a sweep). From Python: experiments.api.train(overrides).
 
 compose (conf/) -> validate -> meta-train with a progress bar -> evaluate -> run directory.
 """
@@ -14,12 +15,15 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
-from . import sweep
+import rundir
+
+from . import CONFIG_NAME, CONFIG_PATH, sweep
 from .schema import register
 from .validate import ConfigError, validate
 
-register()
-
+# what a job that could not write a file leaves behind (rundir.WriteError)
+KEPT = ("the previous checkpoint.pt and run.json are intact: launch the same command again to "
+        "resume once the disk is fixed")
 
 def train_job(cfg: DictConfig) -> float | None:
     """Hydra's task function: one job, its run directory at hydra.runtime.output_dir."""
@@ -39,6 +43,9 @@ def train_job(cfg: DictConfig) -> float | None:
         except RunDirError as exc:
             print(f"error: {exc}", file=sys.stderr)
             sys.exit(2)
+        except rundir.WriteError as exc:
+            print(f"error: {exc}; {KEPT}", file=sys.stderr)
+            sys.exit(1)
         result = finish_line(info, out)
         if info["status"] == "failed":
             sys.exit(1)
@@ -64,13 +71,19 @@ def prepare(cfg: DictConfig) -> None:
 
 
 def finish_line(info: dict, out: Path) -> float | None:
-    """Prints the job's closing line; returns its held-out MSE (None if it has none)."""
+    """Prints the job's closing line; returns what a search minimises: the held-out MSE on the
+    validation tasks when the job has them (eval.validation_tasks), else on the test tasks
+    (None without either: a failed or diverged job, a failed trial)."""
     metrics = info.get("metrics") or {}
+    validation = (f"; validation: {metrics['val_mse_mean']:.4f} mean"
+                  if "val_mse_mean" in metrics else "")
     print(f"{info['status']}: {out}" + (
         f"  held-out MSE after {metrics['eval_steps']} steps: {metrics['mse_mean']:.4f} mean, "
-        f"{metrics['mse_median']:.4f} median" if metrics else f"  ({info['error']})"
+        f"{metrics['mse_median']:.4f} median{validation}" if metrics else f"  ({info['error']})"
     ))
-    return metrics.get("mse_mean")
+    # the mean, as every table reports: a task whose adaptation blows up makes it huge (TPE
+    # only ranks it low) or infinite (the search records the trial failed): docs/sweeps.md
+    return metrics.get("val_mse_mean", metrics.get("mse_mean"))
 
 
 class _Population:
@@ -91,7 +104,7 @@ class _Population:
 
 
 train_job.population = _Population
-main = hydra.main(version_base="1.3", config_path="../conf", config_name="config")(train_job)
+main = hydra.main(version_base="1.3", config_path=CONFIG_PATH, config_name=CONFIG_NAME)(train_job)
 
 
 def _remove_if_fresh(out: Path) -> None:
@@ -101,8 +114,15 @@ def _remove_if_fresh(out: Path) -> None:
         shutil.rmtree(out)
 
 
-if __name__ == "__main__":
+def cli() -> None:
+    """`reptile-train` and `python -m experiments.train`: every job of the launch checked before
+    any folder or worker exists, then the Hydra app on sys.argv."""
     from .preflight import main_guard
 
-    main_guard()  # every job of the launch checked before any folder or worker exists
+    register()  # the schema, for Hydra's own answers (--cfg, --info) too
+    main_guard()
     main()
+
+
+if __name__ == "__main__":
+    cli()

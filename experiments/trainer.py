@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import time
 import traceback
+from contextlib import ExitStack, nullcontext
 from itertools import groupby
 from pathlib import Path
 
@@ -22,11 +23,11 @@ from omegaconf import DictConfig
 from tqdm import tqdm
 
 import rundir
-from reptile.evaluate import adaptation_mse
+from reptile.evaluate import adaptation_mse, per_k_stats, signal_power
 from reptile.tasks import HeldOut
 from rundir.quicklook import draw_fit_figure
 
-from . import build, outputs
+from . import build, lock, outputs, preempt, progress, tracking
 from .job import Job
 from .schema import MEMBER_KEYS
 
@@ -51,6 +52,9 @@ class Population:
         self.jobs = [Job(c, out, str(self.device)) for c, out in zip(cfgs, outs)]
         # the held-out sets: one per eval.seed (usually all members share one)
         self.heldout = {c.eval.seed: build.heldout(c, self.device) for c in cfgs}
+        # and the validation sets a search selects on, when asked for (eval.validation_tasks)
+        self.validation = {c.eval.seed: build.validation(c, self.device) for c in cfgs
+                           if cfg.eval.validation_tasks}
         e = cfg.eval
         for job in self.jobs:
             if e.snapshot_every:
@@ -85,11 +89,17 @@ class Population:
         t0 = time.perf_counter()
         elapsed = lambda: time.perf_counter() - t0  # noqa: E731
         for job in jobs:
+            job.tracker = tracking.start(job.cfg, job.out)
             job.record("running", learner.iteration, elapsed())
         try:
-            alive = self._meta_train(learner, jobs, elapsed)
+            with preempt.deferred():  # acted on between iterations
+                alive = self._meta_train(learner, jobs, elapsed)
             if alive:
-                self._finish(learner, alive, elapsed)
+                with progress.stage(f"final evaluation on {self.cfg.eval.n_tasks} tasks"), \
+                        preempt.on_signal(lambda: self._stop(learner, alive, elapsed)):
+                    self._finish(learner, alive, elapsed)
+        except rundir.WriteError:
+            raise  # the disk fails: the last checkpoint and run.json stay as they are
         except Exception as exc:
             error = f"{type(exc).__name__}: {exc}".splitlines()[0]
             for job in jobs:
@@ -101,15 +111,19 @@ class Population:
         """The remaining outer iterations; returns the jobs that did not diverge."""
         cfg = self.cfg
         if learner.iteration == 0:
-            self._log_curve(learner, jobs, learner.meta_step(), elapsed)
+            with progress.stage("evaluating the initial weights"):
+                self._log_curve(learner, jobs, learner.meta_step(), elapsed)
             self._snapshot(learner, jobs)
         bar = tqdm(total=cfg.meta_iters, initial=learner.iteration, unit="it",
                    desc="meta-train" + (f" x{len(jobs)}" if len(jobs) > 1 else ""),
                    dynamic_ncols=True, disable=None)
+        first = learner.iteration
         with bar:
             while learner.iteration < cfg.meta_iters and jobs:
                 eps = learner.meta_step()
-                losses = learner.step().tolist()
+                with progress.stage(self._first_step) if learner.iteration == first \
+                        else nullcontext():
+                    losses = learner.step().tolist()
                 diverged = [p for p, loss in enumerate(losses) if not math.isfinite(loss)]
                 for p, loss in enumerate(losses):
                     jobs[p].add_loss(loss)
@@ -129,6 +143,8 @@ class Population:
                     jobs = self._each(learner, jobs, elapsed, lambda p, job: job.checkpoint(
                         learner.member_state(p), elapsed()))
                 bar.update(1)
+                if preempt.requested():
+                    self._stop(learner, jobs, elapsed)
         bad = [p for p in range(len(jobs)) if not bool(torch.isfinite(learner.phi[p]).all())]
         if bad:
             jobs = self._drop(learner, jobs, bad, elapsed, [
@@ -148,6 +164,23 @@ class Population:
                 errors.append(f"{type(exc).__name__}: {exc}".splitlines()[0])
         return self._drop(learner, jobs, failed, elapsed, errors, "failed") if failed else jobs
 
+    @property
+    def _first_step(self) -> str:
+        """What the first iteration does beyond any other (experiments/progress.py)."""
+        if self.cfg.compile:
+            return "first iteration: compiling the inner loop (a one-off, cached on disk)"
+        return f"first iteration: drawing its tasks and training {self.cfg.meta_batch} of them"
+
+    def _stop(self, learner, jobs: list[Job], elapsed) -> None:
+        """A stop signal (experiments/preempt.py): the checkpoint of every job that has not
+        ended, at this iteration, then exit (or submitit's requeue)."""
+        for p, job in enumerate(jobs):
+            if not job.ended:
+                job.checkpoint(learner.member_state(p), elapsed())
+        where = str(jobs[0].out) + (f" and {len(jobs) - 1} more" if len(jobs) > 1 else "")
+        preempt.stop(f"{preempt.signal_name()}: stopped at iteration {learner.iteration}, "
+                     f"checkpoint written ({where}); launch the same command again to resume")
+
     def _drop(self, learner, jobs: list[Job], members: list[int], elapsed,
               errors: list[str], status: str = "diverged") -> list[Job]:
         """Records members as diverged (their checkpoint holds the state that diverged, so a
@@ -164,14 +197,17 @@ class Population:
 
     # -- evaluation ---------------------------------------------------------------------------
     def _mse(self, phi: torch.Tensor, jobs: list[Job], lr: torch.Tensor, steps: int,
-             tasks: slice | None = None, ks: list[int] | None = None) -> torch.Tensor:
+             tasks: slice | None = None, ks: list[int] | None = None,
+             sets: dict[int, HeldOut] | None = None) -> torch.Tensor:
         """adaptation_mse of phi [P, D] (one row per job, or per job twice), each row on its
-        job's held-out tasks (`tasks` of them), after each k in ks (default 0..steps)."""
+        job's held-out tasks (or those of `sets`, e.g. the validation tasks; `tasks` of them),
+        after each k in ks (default 0..steps)."""
         seeds = [job.cfg.eval.seed for job in jobs] * (len(phi) // len(jobs))
+        sets = self.heldout if sets is None else sets
         out = [None] * len(phi)
         for seed in dict.fromkeys(seeds):
             rows = [i for i, s in enumerate(seeds) if s == seed]
-            heldout = self.heldout[seed].subset(tasks) if tasks else self.heldout[seed]
+            heldout = sets[seed].subset(tasks) if tasks else sets[seed]
             mse = adaptation_mse(self.net, phi[rows], heldout, steps, lr[rows],
                                  self.cfg.eval.optimizer, ks=ks)
             for i, row in zip(rows, mse):
@@ -198,6 +234,8 @@ class Population:
         phi, phi0 = learner.phi, self._phi0(jobs).to(self.device)
         lr = self._eval_lr(jobs)
         both = self._mse(torch.cat([phi, phi0]), jobs, torch.cat([lr, lr]), e.steps)
+        val = self._mse(phi, jobs, lr, e.steps, sets=self.validation) if self.validation \
+            else None
         extra = {shots: adaptation_mse(self.net, phi, build.heldout(self.cfg, self.device,
                                                                     shots), e.steps, lr,
                                        e.optimizer)
@@ -206,6 +244,8 @@ class Population:
         def finish(p: int, job: Job) -> None:
             metrics = self._write_evaluation(job, both[p], both[P + p], phi[p : p + 1],
                                              phi0[p : p + 1], extra, p)
+            if val is not None:
+                metrics.update(self._write_validation(job, val[p]))
             outputs.save_weights(job.out, phi[p], {"width": self.cfg.model.width,
                                                    "depth": self.cfg.model.depth,
                                                    "activation": self.cfg.model.activation})
@@ -244,14 +284,26 @@ class Population:
             "init_mse_mean": init[-1]["mse_mean"], "init_mse_sem": init[-1]["mse_sem"],
         }
 
+    def _write_validation(self, job: Job, mse: torch.Tensor) -> dict:
+        """eval_val.csv of one job; returns run.json's validation metrics."""
+        tasks = self.validation[job.cfg.eval.seed]
+        final = per_k_stats(mse, signal_power(tasks))
+        rundir.write_csv(job.out / rundir.EVAL_VALIDATION, final)
+        return {"val_mse_mean": final[-1]["mse_mean"], "val_mse_median": final[-1]["mse_median"]}
+
 
 def train(cfgs: list[DictConfig], outs: list[Path]) -> list[dict]:
-    """Trains jobs as populations: those sharing shape_key together; returns run.json each."""
+    """Trains jobs as populations: those sharing shape_key together; returns run.json each.
+    Holds each run directory (lock.FolderBusy if another process does) and checkpoints and
+    exits on a stop signal (preempt)."""
     order = sorted(range(len(cfgs)), key=lambda i: shape_key(cfgs[i]))
     infos: dict[int, dict] = {}
-    for _, same in groupby(order, key=lambda i: shape_key(cfgs[i])):
-        same = list(same)
-        for i, info in zip(same, Population([cfgs[i] for i in same],
-                                            [outs[i] for i in same]).run()):
-            infos[i] = info
+    with preempt.watch(), ExitStack() as held:
+        for out in outs:
+            held.enter_context(lock.own(out))
+        for _, same in groupby(order, key=lambda i: shape_key(cfgs[i])):
+            same = list(same)
+            for i, info in zip(same, Population([cfgs[i] for i in same],
+                                                [outs[i] for i in same]).run()):
+                infos[i] = info
     return [infos[i] for i in range(len(cfgs))]

@@ -1,4 +1,5 @@
-"""Range and combination checks on a composed config, before any compute.
+"""Range and combination checks on a composed config, before any compute, and its memory need
+against the device's (resources.py).
 
 The rules are the schema's (schema.py: each knob declares what it allows); the first broken one
 becomes a one-line ConfigError: "inner_batch=60 is not allowed: must be an integer in
@@ -8,7 +9,9 @@ becomes a one-line ConfigError: "inner_batch=60 is not allowed: must be an integ
 from __future__ import annotations
 
 from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
 
+from . import resources
 from .schema import Schema, knobs
 
 
@@ -39,7 +42,13 @@ def validate(cfg: DictConfig) -> None:
     # each key's own rules first: a rule across keys can then trust the other key's value
     for across in (False, True):
         for key, f in knobs():
-            value = OmegaConf.select(cfg, key)
+            try:
+                value = OmegaConf.select(cfg, key)
+            except OmegaConfBaseException as exc:  # a derived default of a bad key's value
+                if not across:
+                    continue  # that key's own rule refuses it
+                raise ConfigError(f"{key} cannot be derived: {str(exc).splitlines()[0]}") \
+                    from None
             plain = OmegaConf.to_container(value) if OmegaConf.is_config(value) else value
             for rule in f.metadata["rules"]:
                 if rule.across != across:
@@ -57,3 +66,7 @@ def validate(cfg: DictConfig) -> None:
         if not torch.cuda.is_available():
             raise ConfigError("device=cuda is not allowed: no CUDA device is visible; use cpu "
                               "or auto")
+    try:
+        resources.check(cfg)  # the memory it needs, against the device's
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None

@@ -3,6 +3,7 @@
 Modules, in the order the algorithm uses them:
   names           the algorithms, activations, inits, optimisers and devices it accepts
   tasks           the sine task family and its seeded samplers (training stream, held-out set)
+  memory          the bytes its tensors take: the training stream's chunk size, a job's peak
   mlp             a functional MLP whose parameters carry leading (task) dimensions
   params          weight arithmetic on flat parameter vectors (the Reptile update lives here)
   inner           the inner loop: k steps of SGD or Adam on minibatches, batched over tasks

@@ -35,6 +35,8 @@ class SupportQueryStream(TaskStream):
         super().__init__(family, seed, meta_batch, steps, batch)
         self.tail = tail
 
+    query = True
+
     def _sample_chunk(self, c: int) -> tuple[torch.Tensor, torch.Tensor]:
         if self.tail == "shared":  # the inner loop's cycle, one minibatch further
             gen, tasks = self._chunk_tasks(c)

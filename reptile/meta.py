@@ -131,8 +131,9 @@ class MetaLearner:
 
     # -- state: each member's, exactly what it saves when it trains alone --------------------
     def member_state(self, p: int) -> dict:
-        """Member p's state: its phi [D], the iteration, its meta-optimiser state."""
-        return {"phi": self.phi[p].cpu(), "iteration": self.iteration,
+        """Member p's state: its phi [D], the iteration, its meta-optimiser state (copies: a
+        saved row of phi [P, D] would carry every member's storage)."""
+        return {"phi": self.phi[p].cpu().clone(), "iteration": self.iteration,
                 "meta_optimizer": self.optimizer.member_state(p)}
 
     def load_member_states(self, states: list[dict]) -> None:

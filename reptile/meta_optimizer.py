@@ -45,7 +45,7 @@ class MetaOptimizer:
         """Member p's state: the step count and its moments [D] (Adam, once it has stepped)."""
         if self.m is None:
             return {"t": self.t}
-        return {"t": self.t, "m": self.m[p].cpu(), "v": self.v[p].cpu()}
+        return {"t": self.t, "m": self.m[p].cpu().clone(), "v": self.v[p].cpu().clone()}
 
     def load_member_states(self, states: list[dict], device: torch.device | str) -> None:
         """The members' states, in member order (all at the same step count)."""

@@ -15,11 +15,13 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from . import memory
 from .names import MEASURES, SUPPORTS
 
 # Named random streams: each gets its own generator so that, e.g., changing the number of
-# held-out tasks never changes the training tasks.
-STREAMS = {"init": 0, "train": 1, "heldout": 2}
+# held-out tasks never changes the training tasks. "validation" draws the tasks a search selects
+# hyperparameters on: never the held-out (test) tasks of the same seed.
+STREAMS = {"init": 0, "train": 1, "heldout": 2, "validation": 3}
 
 
 def make_generator(seed: int, stream: str, *counter: int) -> torch.Generator:
@@ -108,17 +110,21 @@ class TaskStream:
     of m points each inner loop trains on, xb, yb [n, k, m, 1].
 
     Counter-based: iterations are drawn in chunks, chunk c from its own generator (seed, c), so
-    iteration i's data is a pure function of (seed, i): a resumed run needs no generator state,
-    and sampling a thousand tasks per call costs a fraction of an op per iteration instead of a
-    dozen small ops each time.
+    iteration i's data is a pure function of (seed, i) (and of the config, which sets the chunk
+    size): a resumed run needs no generator state, and sampling up to a thousand tasks per call
+    costs a fraction of an op per iteration instead of a dozen small ops each time. A chunk holds
+    at most memory.CHUNK_BYTES (and always one iteration), so large inner_steps or meta_batch
+    allocate what an iteration needs.
     """
 
-    TASKS_PER_CHUNK = 1024
+    query = False  # whether each task also has a query minibatch (episodes.py)
 
     def __init__(self, family: SineFamily, seed: int, meta_batch: int, steps: int, batch: int):
         self.family, self.seed = family, seed
         self.meta_batch, self.steps, self.batch = meta_batch, steps, batch
-        self.chunk = max(1, self.TASKS_PER_CHUNK // meta_batch)  # iterations per chunk
+        task_bytes = memory.stream_task_bytes(family.n_points, steps, batch, family.grid,
+                                              self.query)
+        self.chunk = memory.chunk_iterations(meta_batch, task_bytes)  # iterations per chunk
         self._cached: tuple[int, torch.Tensor, torch.Tensor] | None = None
 
     def __call__(self, iteration: int) -> tuple[torch.Tensor, torch.Tensor]:
@@ -147,16 +153,22 @@ class TaskStream:
 class PopulationStream:
     """The training data of a population: member p's own stream (its seed), its n tasks in rows
     p*n .. p*n + n - 1 of xb, yb [P * n, k, m, 1]. A member's data are exactly those it would
-    train on alone."""
+    train on alone. The members' chunks are drawn together and kept stacked [P, ...], so an
+    iteration costs one slice, not one per member."""
 
     def __init__(self, streams: list[TaskStream]):
         self.streams = streams
+        self._cached: tuple[int, torch.Tensor, torch.Tensor] | None = None
 
     def __call__(self, iteration: int) -> tuple[torch.Tensor, torch.Tensor]:
-        if len(self.streams) == 1:
-            return self.streams[0](iteration)
-        xs, ys = zip(*(stream(iteration) for stream in self.streams))
-        return torch.cat(xs), torch.cat(ys)
+        first = self.streams[0]
+        c, i = divmod(iteration, first.chunk)
+        if self._cached is None or self._cached[0] != c:
+            drawn = [stream._sample_chunk(c) for stream in self.streams]
+            self._cached = (c, torch.stack([x for x, _ in drawn]),
+                            torch.stack([y for _, y in drawn]))
+        n = first.meta_batch
+        return tuple(t[:, i * n : (i + 1) * n].flatten(0, 1) for t in self._cached[1:])
 
     def select(self, keep: list[int]) -> PopulationStream:
         return PopulationStream([self.streams[i] for i in keep])
@@ -186,9 +198,10 @@ class HeldOut:
 
 def make_heldout(
     family: SineFamily, n_tasks: int, shots: int, grid_points: int, seed: int,
-    measure: str = "grid", support: str = "family",
+    measure: str = "grid", support: str = "family", stream: str = "heldout",
 ) -> HeldOut:
-    """The held-out set of a run: from its own seed stream, fixed for the whole run.
+    """The held-out set of a run: from its own seed stream, fixed for the whole run (the
+    validation set: the same from the "validation" stream).
 
     Drawn in this order from the stream, so the tasks do not depend on the other arguments:
     each task's amplitude and phase; its `shots` support points, as the family draws them
@@ -201,7 +214,7 @@ def make_heldout(
     if measure not in MEASURES or support not in SUPPORTS:
         raise ValueError(f"measure must be one of {MEASURES} and support one of {SUPPORTS}, "
                          f"not {measure!r}, {support!r}")
-    gen = make_generator(seed, "heldout")
+    gen = make_generator(seed, stream)
     amplitude, phase = family.sample_params(n_tasks, gen)
     if support == "family":
         support_x = family.sample_points(n_tasks, shots, gen)

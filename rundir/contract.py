@@ -11,9 +11,11 @@ __all__ = [
     "FORMAT", "STATUSES", "FINAL", "CONFIG", "OVERRIDES", "HYDRA", "RUN_JSON", "CURVE",
     "EVAL_INIT", "EVAL_INIT_TASKS", "PREDICTIONS", "SUPPORT", "SNAPSHOTS", "WEIGHTS",
     "CHECKPOINT", "FIT",
-    "SHARPNESS", "RUN_FIELDS", "EVAL_COLUMNS", "CURVE_COLUMNS", "PREDICTION_COLUMNS",
-    "SUPPORT_COLUMNS", "SNAPSHOT_COLUMNS", "TASK_COLUMNS", "MULTIRUN", "SWEEP_SUMMARY",
-    "eval_file", "eval_tasks_file", "task_mse_column", "run_record", "flatten", "as_text",
+    "SHARPNESS", "EVAL_VALIDATION", "EVENTS", "LOCK", "RUN_FIELDS", "RUN_FIELD_TYPES",
+    "EVAL_COLUMNS", "CURVE_COLUMNS", "PREDICTION_COLUMNS", "SUPPORT_COLUMNS", "SNAPSHOT_COLUMNS",
+    "TASK_COLUMNS", "MULTIRUN", "SWEEP_SUMMARY", "STUDY", "SEARCH_RESULTS", "MLFLOW_STORE",
+    "MLFLOW_ARTIFACTS", "eval_file", "eval_tasks_file", "task_mse_column", "run_record",
+    "flatten", "as_text",
 ]
 
 FORMAT = 1  # of run.json, weights.pt and checkpoint.pt; readers refuse other formats
@@ -35,6 +37,10 @@ WEIGHTS = "weights.pt"
 CHECKPOINT = "checkpoint.pt"
 FIT = "fit"  # the quick-look figure: fit.png
 SHARPNESS = "sharpness.csv"
+EVAL_VALIDATION = "eval_val.csv"  # eval.validation_tasks > 0: as eval.csv, on validation tasks
+EVENTS = "events.out.tfevents."  # logger=tensorboard: how an event file's name starts
+# held by the one process using a run or sweep folder (experiments/lock.py), gone when it ends
+LOCK = ".lock"
 
 
 def eval_file(shots: int | None = None) -> str:
@@ -55,6 +61,11 @@ def task_mse_column(k: int) -> str:
 # run.json's fields, in the order it is written
 RUN_FIELDS = ("format", "status", "seed", "algo", "iteration", "meta_iters", "wall_seconds",
               "device", "versions", "started", "finished", "error", "metrics")
+# what each run.json field holds (or null, but for format and status); metrics maps names to
+# numbers (or null)
+RUN_FIELD_TYPES = {"format": int, "status": str, "seed": int, "algo": str, "iteration": int,
+                   "meta_iters": int, "wall_seconds": float, "device": str, "versions": dict,
+                   "started": str, "finished": str, "error": str, "metrics": dict}
 # columns of eval.csv, eval_init.csv and eval_K{K}.csv
 EVAL_COLUMNS = ("k", "mse_mean", "mse_median", "mse_std", "mse_sem", "mse_q25", "mse_q75",
                 "n_tasks", "n_blowup")
@@ -70,6 +81,10 @@ SNAPSHOT_COLUMNS = ("iteration", "task", "k", "x", "y_true", "y_pred")
 # -- one sweep: SWEEP_DIR/ ---------------------------------------------------------------------
 MULTIRUN = "multirun.yaml"
 SWEEP_SUMMARY = "summary.csv"  # one row per job, rewritten after every job
+STUDY = "study.db"  # a search (hydra/sweeper=optuna): the Optuna study, SQLite
+SEARCH_RESULTS = "optimization_results.yaml"  # a search: its best trial and counts
+MLFLOW_STORE = "mlflow.db"  # logger=mlflow: the store of the folder's runs, SQLite
+MLFLOW_ARTIFACTS = "mlartifacts"  # logger=mlflow: their artifacts (fit.png), per experiment
 
 
 def run_record(**fields) -> dict:

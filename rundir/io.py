@@ -1,13 +1,16 @@
 """Reading and writing run-directory files (docs/run-directory.md).
 
 Every write goes to a temporary file in the target's folder, renamed over the target once
-complete, so a reader sees the old file or the new one, never half of one. Every reader refuses
+complete, so a reader sees the old file or the new one, never half of one; a write that fails
+(no space, a read-only disk, no permission) raises WriteError naming the file, and leaves its
+previous version as it was. Every reader refuses
 what it cannot trust with a one-line ContractError naming the file: a run.json of another format
 or with an unknown status, a CSV file cut off mid-write, a weights file of another format.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -22,15 +25,30 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from .contract import CONFIG, FORMAT, RUN_JSON, STATUSES
+from .contract import CONFIG, FORMAT, RUN_FIELD_TYPES, RUN_JSON, STATUSES
+from .derived import resolve_config
 
 __all__ = [
-    "ContractError", "atomic_path", "atomic_write", "write_text", "write_bytes", "write_json",
-    "write_csv", "save_torch", "now", "load_torch", "read_run_json", "read_yaml",
+    "ContractError", "WriteError", "atomic_path", "atomic_write", "write_text", "write_bytes",
+    "write_json", "write_csv", "save_torch", "now", "load_torch", "read_run_json", "read_yaml",
     "read_config", "read_columns",
 ]
 
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C loader: big sweeps
+
+
+class WriteError(OSError):
+    """A file could not be written (no space, read-only, permission): "cannot write PATH
+    (reason)", one line. Writes are atomic, so the file's previous version is intact."""
+
+    def __init__(self, path: str | os.PathLike, error: OSError):
+        self.path, self.error = Path(path), error
+        reason = error.strerror or _one_line(error) or type(error).__name__
+        super().__init__(error.errno, f"cannot write {self.path} ([Errno {error.errno}] "
+                         f"{reason})")
+
+    def __str__(self) -> str:
+        return self.args[1]
 
 
 class ContractError(ValueError):
@@ -62,16 +80,22 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yields a temporary path beside `path` (same suffix: savefig and to_parquet read it); it
     replaces `path` when the block ends without error, and is removed otherwise."""
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.",
-                               suffix=f".tmp{target.suffix}")
-    os.close(fd)
-    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; results are for sharing
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.",
+                                   suffix=f".tmp{target.suffix}")
+        os.close(fd)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; results are for sharing
+    except OSError as exc:
+        raise WriteError(target, exc) from None
     try:
         yield Path(tmp)
         os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):  # a read-only folder keeps its temporary file
+            Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError) and not isinstance(exc, WriteError):
+            raise WriteError(target, exc) from None
         raise
 
 
@@ -149,7 +173,23 @@ def read_run_json(run_dir: str | os.PathLike, missing_ok: bool = True) -> dict |
     if info.get("status") not in STATUSES:
         raise ContractError(path, f"unknown status {info.get('status')!r} (one of "
                             f"{', '.join(STATUSES)})")
+    for name, kind in RUN_FIELD_TYPES.items():
+        value = info.get(name)
+        if value is not None and not _holds(value, kind):
+            raise ContractError(path, f"field {name} holds a {type(value).__name__}, not a "
+                                f"{kind.__name__}")
+    bad = [name for name, value in (info.get("metrics") or {}).items()
+           if value is not None and not _holds(value, float)]
+    if bad:
+        raise ContractError(path, f"metric {bad[0]} is not a number")
     return info
+
+
+def _holds(value, kind: type) -> bool:
+    """isinstance, where a float may be an int and a bool is no number."""
+    if kind in (int, float) and isinstance(value, bool):
+        return False
+    return isinstance(value, (int, float) if kind is float else kind)
 
 
 def read_yaml(path: str | os.PathLike, kind: type = dict):
@@ -166,9 +206,12 @@ def read_yaml(path: str | os.PathLike, kind: type = dict):
     return value
 
 
-def read_config(run_dir: str | os.PathLike) -> dict:
-    """The job's composed config, RUN_DIR/.hydra/config.yaml, as nested dicts."""
-    return read_yaml(Path(run_dir) / CONFIG, dict)
+def read_config(run_dir: str | os.PathLike, resolve: bool = True) -> dict:
+    """The job's composed config, RUN_DIR/.hydra/config.yaml, as nested dicts; with `resolve`,
+    its derived defaults and references computed (rundir.derived; as written where they do not
+    resolve)."""
+    config = read_yaml(Path(run_dir) / CONFIG, dict)
+    return (resolve_config(config) or config) if resolve else config
 
 
 def read_columns(path: str | os.PathLike, required: Iterable[str] = (),

@@ -31,6 +31,9 @@ RC = {
     "axes.grid": True, "grid.alpha": 0.3, "grid.linewidth": 0.5, "lines.linewidth": 1.5,
     "legend.frameon": False, "savefig.dpi": DPI, "pdf.fonttype": 42, "ps.fonttype": 42,
     "figure.constrained_layout.use": True,
+    # texts from run directories (keys, values, captions) are drawn as written: a $ in a value
+    # never starts mathtext (no figure here typesets any; every log axis has plain tick labels)
+    "text.parse_math": False,
 }
 ROWS = {"init": "before meta-training", "meta": "after meta-training"}
 # The quick look is drawn at the end of every run (a population draws one per member), so it is

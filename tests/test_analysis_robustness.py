@@ -132,7 +132,7 @@ def test_cli_on_a_partial_sweep_prints_one_line_warnings(tmp_path, capsys):
     assert main([str(tmp_path / "sweep"), "--out", str(out), "--no-figures",
                  "--statistic", "median", "--ks", "0,4,8"]) == 0
     captured = capsys.readouterr()
-    assert captured.out.strip() == str(out / "report.md")
+    assert captured.out.split() == [str(out / "report.md"), str(out / "report.html")]
     warnings = captured.err.strip().splitlines()
     assert len(warnings) == 2 and all(line.startswith("warning: ") for line in warnings)
     assert str(runs[1] / "run.json") in warnings[0] and str(runs[2] / "eval.csv") in warnings[1]

@@ -30,7 +30,8 @@ def test_default_config_composes_and_validates():
 
 @pytest.mark.parametrize(
     "group,option",
-    [(g, o) for g in ("task", "model", "algo", "eval", "experiment") for o in options(g)],
+    [(g, o) for g in ("task", "model", "algo", "eval", "logger", "experiment")
+     for o in options(g)],
 )
 def test_every_group_option_composes_and_validates(group, option):
     cfg = make(f"{group}={option}")
@@ -107,7 +108,8 @@ def test_validation_message_names_key_value_and_what_is_allowed():
 
 # -- one declaration per knob: conf/ and the engine agree with the schema ----------------------
 DEFAULT_FILES = {"config.yaml": "", "task/reptile.yaml": "task.", "model/mlp.yaml": "model.",
-                 "algo/reptile.yaml": "algo.", "eval/default.yaml": "eval."}
+                 "algo/reptile.yaml": "algo.", "eval/default.yaml": "eval.",
+                 "logger/none.yaml": "logger."}
 
 
 def test_conf_defaults_are_the_schemas():

@@ -18,5 +18,9 @@ def test_readme_commands_are_the_makefile_targets_ci_runs():
     assert "make demo" in README and "make test" in README
     makefile = (ROOT / "Makefile").read_text()
     assert re.search(r"^demo: install", makefile, flags=re.M)
-    assert re.search(r"^test: install\n\t\$\(BIN\)/python -m pytest$", makefile, flags=re.M)
-    assert "make test" in (ROOT / ".ci" / "run").read_text()
+    assert re.search(r'^test: install\n\t\$\(BIN\)/python -m pytest -m "not slow"$', makefile,
+                     flags=re.M)
+    assert re.search(r"^test-slow: install\n\t\$\(BIN\)/python -m pytest -m slow$", makefile,
+                     flags=re.M)
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "make test " in ci and "make test-slow" in ci

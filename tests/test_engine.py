@@ -306,3 +306,16 @@ def test_largest_eigenvalue_when_the_largest_in_magnitude_is_negative():
     eig = torch.tensor([[-9, 1, 2], [-1, 0.5, 4], [-7, -3, -1]], dtype=torch.float64)
     got = largest_eigenvalue(lambda v: eig * v, torch.ones_like(eig), iters=500)
     torch.testing.assert_close(got, eig.max(1).values)
+
+
+def test_population_stream_is_each_members_own_stream():
+    from reptile.tasks import PopulationStream
+
+    cfg = meta_config(meta_batch=3)
+    streams = [task_stream(FAMILY, cfg, seed) for seed in (4, 7, 9)]
+    together = PopulationStream([task_stream(FAMILY, cfg, seed) for seed in (4, 7, 9)])
+    for it in (0, 1, streams[0].chunk - 1, streams[0].chunk, 3 * streams[0].chunk + 2):
+        xb, yb = together(it)
+        assert torch.equal(xb, torch.cat([s(it)[0] for s in streams]))
+        assert torch.equal(yb, torch.cat([s(it)[1] for s in streams]))
+    assert torch.equal(together.select([2])(5)[0], streams[2](5)[0])

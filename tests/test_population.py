@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import time
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -16,12 +12,11 @@ from tests.helpers.sweeps import (
     check_done_job,
     check_summary,
     job_dirs,
+    kill_midway,
     launch,
     run_json,
     snapshot,
-    start,
 )
-from tests.test_sweeps import _progress, _wait_group_gone
 
 POPULATION = "hydra/launcher=population"
 # 2 seeds x 2 meta steps x 2 inner step sizes, for Reptile and first-order MAML: 16 jobs in 2
@@ -94,21 +89,13 @@ def test_killed_population_resumes_each_member_from_its_checkpoint(tmp_path):
     args = [POPULATION, "hydra.launcher.n_jobs=1", "inner_steps=1,8", "seed=0,1",
             "meta_step=0.1,0.3", "meta_iters=400", "checkpoint_every=50", "log_every=50"]
     killed, clean = tmp_path / "killed", tmp_path / "clean"
-    proc = start(tmp_path, *args, f"hydra.sweep.dir={killed}")
-    deadline = time.monotonic() + 240
-    while time.monotonic() < deadline and proc.poll() is None:
-        done, midway = _progress(killed)
-        if done and midway:
-            os.killpg(proc.pid, signal.SIGKILL)
-            break
-        time.sleep(0.05)
-    proc.communicate(timeout=60)
-    assert proc.returncode == -signal.SIGKILL, "the sweep ended before it could be killed"
-    _wait_group_gone(proc.pid)
+    done, midway = kill_midway(tmp_path, args, killed)
     kept = {n: snapshot(killed / n) for n in done}
     started = {n: run_json(killed / n)["started"] for n in midway}
-    iterations = {n: run_json(killed / n)["iteration"] for n in midway}
-    assert all(0 < it < 400 for it in iterations.values())
+    # (a checkpoint is written before run.json says so: read the iteration from the checkpoint)
+    iterations = [torch.load(killed / n / rundir.CHECKPOINT, weights_only=True)["learner"]
+                  ["iteration"] for n in midway]
+    assert all(0 < it < 400 for it in iterations)
 
     resumed = launch(tmp_path, *args, f"hydra.sweep.dir={killed}")
     assert resumed.returncode == 0, resumed.stdout

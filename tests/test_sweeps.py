@@ -5,13 +5,10 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
 import re
 import shlex
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pandas as pd
@@ -33,6 +30,7 @@ from tests.helpers.sweeps import (
     check_done_job,
     check_summary,
     job_dirs,
+    kill_midway,
     launch,
     run_json,
     snapshot,
@@ -242,17 +240,7 @@ def test_killed_sweep_resumes_to_the_summary_of_an_uninterrupted_one(tmp_path):
     args = ["inner_steps=1,8", "seed=0,1", "meta_iters=400", "checkpoint_every=50",
             "log_every=50"]
     killed, clean = tmp_path / "killed", tmp_path / "clean"
-    proc = start(tmp_path, *args, f"hydra.sweep.dir={killed}")
-    deadline = time.monotonic() + 240
-    while time.monotonic() < deadline and proc.poll() is None:
-        done, midway = _progress(killed)
-        if done and midway:
-            os.killpg(proc.pid, signal.SIGKILL)
-            break
-        time.sleep(0.05)
-    proc.communicate(timeout=60)
-    assert proc.returncode == -signal.SIGKILL, "the sweep ended before it could be killed"
-    _wait_group_gone(proc.pid)
+    done, midway = kill_midway(tmp_path, args, killed)
     assert all(run_json(killed / n)["status"] == "running" for n in midway)
     kept = {n: snapshot(killed / n) for n in done}
     started = {n: run_json(killed / n)["started"] for n in midway}
@@ -270,42 +258,3 @@ def test_killed_sweep_resumes_to_the_summary_of_an_uninterrupted_one(tmp_path):
     columns = ["job", "inner_steps", "seed", "status", "iteration", *METRICS]
     pd.testing.assert_frame_equal(check_summary(killed, ["inner_steps"])[columns],
                                   check_summary(clean, ["inner_steps"])[columns])
-
-
-def _progress(sweep_dir: Path) -> tuple[list[str], list[str]]:
-    """Jobs done as far as summary.csv knows (on_job_end wrote it), and jobs that are training
-    with a checkpoint to resume from."""
-    summary = sweep_dir / "summary.csv"
-    if not summary.exists():
-        return [], []
-    rows = pd.read_csv(summary)
-    done = [str(j) for j in rows.loc[rows["status"] == "done", "job"]]
-    midway = []
-    for job in job_dirs(sweep_dir):
-        info = run_json(job) if (job / "run.json").exists() else {}
-        if info.get("status") == "running" and (job / "checkpoint.pt").exists():
-            midway.append(job.name)
-    return done, midway
-
-
-def _wait_group_gone(pgid: int) -> None:
-    """Every process of the killed sweep (the launcher's workers too) is gone: none can still
-    write into the folder the relaunch works in. Zombies, dead but not yet reaped by init,
-    count as gone."""
-    for _ in range(100):
-        if not _live_members(pgid):
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"processes {_live_members(pgid)} of group {pgid} outlived SIGKILL")
-
-
-def _live_members(pgid: int) -> list[int]:
-    live = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:  # the process ended while we looked
-            continue
-        if int(fields[2]) == pgid and fields[0] != "Z":
-            live.append(int(stat.parent.name))
-    return live

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -105,3 +107,71 @@ def snapshot(job: Path) -> dict[str, tuple[int, bytes]]:
         for p in job.rglob("*")
         if p.is_file() and ".hydra" not in p.parts and p.suffix != ".log"
     }
+
+
+# -- a sweep killed midway ------------------------------------------------------------------------
+def kill_when(cwd: Path, args: list[str], ready) -> None:
+    """Starts the sweep `args` in cwd and SIGKILLs its whole process group as soon as ready()
+    is true; asserts it was killed and waits until none of its processes is left."""
+    proc = start(cwd, *args)
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and proc.poll() is None:
+        if ready():
+            os.killpg(proc.pid, signal.SIGKILL)
+            break
+        time.sleep(0.05)
+    proc.communicate(timeout=60)
+    assert proc.returncode == -signal.SIGKILL, "the sweep ended before it could be killed"
+    _wait_group_gone(proc.pid)
+
+
+def kill_midway(cwd: Path, args: list[str], sweep_dir: Path) -> tuple[list[str], list[str]]:
+    """Kills the sweep once some jobs are done and others are training with a checkpoint to
+    resume from; returns (done jobs, midway jobs)."""
+    seen: dict[str, list[str]] = {}
+
+    def ready() -> bool:
+        seen["done"], seen["midway"] = _progress(sweep_dir)
+        return bool(seen["done"] and seen["midway"])
+
+    kill_when(cwd, [*args, f"hydra.sweep.dir={sweep_dir}"], ready)
+    return seen["done"], seen["midway"]
+
+
+def _progress(sweep_dir: Path) -> tuple[list[str], list[str]]:
+    """Jobs done as far as summary.csv knows (on_job_end wrote it), and jobs that are training
+    with a checkpoint to resume from."""
+    summary = sweep_dir / "summary.csv"
+    if not summary.exists():
+        return [], []
+    rows = pd.read_csv(summary)
+    done = [str(j) for j in rows.loc[rows["status"] == "done", "job"]]
+    midway = []
+    for job in job_dirs(sweep_dir):
+        info = run_json(job) if (job / "run.json").exists() else {}
+        if info.get("status") == "running" and (job / "checkpoint.pt").exists():
+            midway.append(job.name)
+    return done, midway
+
+
+def _wait_group_gone(pgid: int) -> None:
+    """Every process of the killed sweep (the launcher's workers too) is gone: none can still
+    write into the folder the relaunch works in. Zombies, dead but not yet reaped by init,
+    count as gone."""
+    for _ in range(100):
+        if not _live_members(pgid):
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"processes {_live_members(pgid)} of group {pgid} outlived SIGKILL")
+
+
+def _live_members(pgid: int) -> list[int]:
+    live = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended while we looked
+            continue
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            live.append(int(stat.parent.name))
+    return live

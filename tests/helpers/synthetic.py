@@ -20,6 +20,7 @@ import numpy as np
 import yaml
 from omegaconf import OmegaConf
 
+from rundir.derived import resolve_config
 from tests.helpers.config import compose_config
 
 # a small job's settings; every other key is conf/'s default, composed as the app composes it
@@ -92,6 +93,7 @@ def make_run(run_dir, overrides: dict | None = None, *, status: str = "done",
                        "runtime": {"output_dir": str(run_dir.resolve())}}}
     (run_dir / ".hydra" / "hydra.yaml").write_text(yaml.safe_dump(hydra))
 
+    config = resolve_config(config)  # saved as Hydra saves it; the numbers follow its values
     rng = np.random.default_rng(config["seed"])
     rate = _rate(config, rng)
     total, every, steps = config["meta_iters"], config["log_every"], config["eval"]["steps"]
