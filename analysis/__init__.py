@@ -15,7 +15,9 @@ experiments/, and needs no model in memory.
                     report computes them (it draws through it), e.g. Plots(runs).mse_vs_k(ax=ax)
     report          build_report(paths, out) -> OUT/report.md; also `python -m analysis --help`
     search          a search folder's study: trials table and Optuna's figures (optuna needed)
-    maml_benchmark  the MAML paper's sine benchmark tables; paper and paperfigs draw the paper
+    maml_benchmark  the paper tables per method (the MAML sine benchmark, Figure 1's companion);
+                    fidelity sets them beside the published numbers (published) with the
+                    candidate causes of each difference; paper and paperfigs draw the paper
                     figures (`python -m analysis.paper --help`), knobfigs.methods_figure the
                     inner-loop analyses
 """

@@ -27,8 +27,10 @@ from analysis.fmt import bracket, plus_minus
 from analysis.intervals import across_seeds, check
 from analysis.tasks import read_task_mse
 
+INIT = "init"  # the pseudo-method of the initial weights' evaluation (eval_init_tasks.csv)
+
 METHODS = {"maml": "MAML", "fomaml": "first-order MAML", "reptile": "Reptile",
-           "pretrain": "pretrained on all tasks"}
+           "pretrain": "pretrained on all tasks", INIT: "random initialisation"}
 STEPS = (1, 5, 10)
 
 
@@ -39,10 +41,22 @@ def _task_files(run_dir: Path) -> list[tuple[int, int | None]]:
     return [(int(e["shots"]), None)] + [(int(k), int(k)) for k in e.get("extra_shots") or []]
 
 
-def per_task(paths: Iterable[str | os.PathLike]) -> pd.DataFrame:
+def _long(mse: np.ndarray, ids: np.ndarray, **columns) -> pd.DataFrame:
+    """One row per (task, k) of a per-task MSE matrix [tasks, k], with `columns` on every row."""
+    tasks, steps = mse.shape
+    frame = pd.DataFrame({name: np.repeat(ids[:, i], steps)
+                          for i, name in enumerate(rundir.TASK_COLUMNS)})
+    return frame.assign(task=frame["task"].astype(int), k=np.tile(np.arange(steps), tasks),
+                        mse=mse.ravel(), **columns)
+
+
+def per_task(paths: Iterable[str | os.PathLike], init: bool = False) -> pd.DataFrame:
     """Long table: algo, seed, K, task, amplitude, phase, k, mse; one row per (finished run, K,
-    task, k). Unfinished or unreadable runs are left out with a warning."""
-    frames = []
+    task, k). Unfinished or unreadable runs are left out with a warning. With `init`, the
+    initial weights' evaluation (eval_init_tasks.csv, K = eval.shots) joins as the method INIT,
+    once per seed: read from the first run of each seed, since the runs of one seed start from
+    the same weights when they share the network (as the paper presets do)."""
+    frames, init_seeds = [], set()
     for run_dir in find_run_dirs(paths):
         try:
             info = rundir.read_run_json(run_dir, missing_ok=False)
@@ -50,13 +64,12 @@ def per_task(paths: Iterable[str | os.PathLike]) -> pd.DataFrame:
                 warn_file(run_dir / rundir.RUN_JSON, f"status {info['status']}, left out")
                 continue
             for shots, extra in _task_files(run_dir):
-                mse, ids = read_task_mse(run_dir, extra)
-                tasks, steps = mse.shape
-                frame = pd.DataFrame({name: np.repeat(ids[:, i], steps)
-                                      for i, name in enumerate(rundir.TASK_COLUMNS)})
-                frames.append(frame.assign(task=frame["task"].astype(int),
-                                           k=np.tile(np.arange(steps), tasks), mse=mse.ravel(),
-                                           algo=info["algo"], seed=info["seed"], K=shots))
+                frames.append(_long(*read_task_mse(run_dir, extra), algo=info["algo"],
+                                    seed=info["seed"], K=shots))
+            if init and info["seed"] not in init_seeds:
+                frames.append(_long(*read_task_mse(run_dir, init=True), algo=INIT,
+                                    seed=info["seed"], K=_task_files(run_dir)[0][0]))
+                init_seeds.add(info["seed"])
         except rundir.ContractError as err:
             warn_file(err.path, f"{err.reason}, run left out")
         except (KeyError, TypeError, ValueError) as err:
@@ -129,16 +142,18 @@ def summary(tasks: pd.DataFrame, interval: str = "bootstrap") -> pd.DataFrame:
     return out[columns]
 
 
-def ordered_algos(values) -> list[str]:
-    return [a for a in METHODS if a in set(values)] + sorted(set(values) - set(METHODS))
+def ordered_algos(values, order=None) -> list[str]:
+    """The methods among `values` in `order` (default METHODS'), any others after them."""
+    order = list(order or METHODS)
+    return [a for a in order if a in set(values)] + sorted(set(values) - set(order))
 
 
-def _steps(rows: pd.DataFrame) -> list[int]:
-    return [k for k in STEPS if k in set(rows["k"])]
+def _steps(rows: pd.DataFrame, steps=STEPS) -> list[int]:
+    return [k for k in steps if k in set(rows["k"])]
 
 
 def _header(steps: list[int], first: str = "method") -> list[str]:
-    return [f"| {first} | " + " | ".join(f"{k} step{'s' * (k > 1)}" for k in steps) + " |",
+    return [f"| {first} | " + " | ".join(f"{k} step{'s' * (k != 1)}" for k in steps) + " |",
             "| --- |" + " ---: |" * len(steps)]
 
 
@@ -146,25 +161,30 @@ def _diverged(cell: str, n: object) -> str:
     return cell + (f" ({int(n)} diverged)" if n else "")
 
 
-def markdown_table(stats: pd.DataFrame, shots: int, statistic: str = "mean") -> str:
-    """The paper's layout for one K: a row per method, a column per step count. statistic:
-    "mean" (with its 95% interval) or "median" (over tasks)."""
+def cell(r: pd.Series) -> str:
+    """A mean with its 95% interval, as the row's interval scheme writes it."""
+    if r["interval"] == "t":
+        return plus_minus(r["mse_mean"], (r["hi"] - r["lo"]) / 2)
+    return bracket(r["mse_mean"], r["lo"], r["hi"])
+
+
+def markdown_table(stats: pd.DataFrame, shots: int, statistic: str = "mean", steps=STEPS,
+                   names: dict | None = None, order=None) -> str:
+    """The paper's layout for one K: a row per method (in `order`, default METHODS'), a column
+    per step count (`steps`, those evaluated). statistic: "mean" (with its 95% interval) or
+    "median" (over tasks). `names`: the methods' names where they differ from METHODS'."""
+    names = {**METHODS, **(names or {})}
     rows = stats[stats["K"] == shots]
-    steps = _steps(rows)
+    steps = _steps(rows, steps)
     interval = rows["interval"].iloc[0]
     lines = _header(steps)
-    for algo in ordered_algos(rows["algo"]):
+    for algo in ordered_algos(rows["algo"], order):
         cells = []
         for k in steps:
             r = rows[(rows["algo"] == algo) & (rows["k"] == k)].iloc[0]
-            if statistic == "median":
-                cell = f"{r['mse_median']:.3g}"
-            elif interval == "t":
-                cell = plus_minus(r["mse_mean"], (r["hi"] - r["lo"]) / 2)
-            else:
-                cell = bracket(r["mse_mean"], r["lo"], r["hi"])
-            cells.append(_diverged(cell, r["n_diverged"]))
-        lines.append(f"| {METHODS.get(algo, algo)} | " + " | ".join(cells) + " |")
+            text = f"{r['mse_median']:.3g}" if statistic == "median" else cell(r)
+            cells.append(_diverged(text, r["n_diverged"]))
+        lines.append(f"| {names.get(algo, algo)} | " + " | ".join(cells) + " |")
     tasks, seeds = rows["n_tasks"].min(), rows["n_seeds"].min()
     what = {"t": "mean ± 95% t-interval across the seeds' means",
             "bootstrap": "mean [95% interval of a two-level bootstrap over seeds and tasks]"}
@@ -175,21 +195,23 @@ def markdown_table(stats: pd.DataFrame, shots: int, statistic: str = "mean") -> 
     return note + "\n\n" + "\n".join(lines) + "\n"
 
 
-def per_seed_table(seeds: pd.DataFrame, shots: int) -> str:
+def per_seed_table(seeds: pd.DataFrame, shots: int, steps=STEPS,
+                   names: dict | None = None, order=None) -> str:
     """One K: a row per method and step count, a column per seed: the seed's mean over tasks
     and, in brackets, its median."""
+    names = {**METHODS, **(names or {})}
     rows = seeds[seeds["K"] == shots]
-    steps = _steps(rows)
+    steps = _steps(rows, steps)
     numbers = sorted(rows["seed"].unique())
     lines = ["| method | steps | " + " | ".join(f"seed {s}" for s in numbers) + " |",
              "| --- | ---: |" + " ---: |" * len(numbers)]
-    for algo in ordered_algos(rows["algo"]):
+    for algo in ordered_algos(rows["algo"], order):
         for k in steps:
             at = rows[(rows["algo"] == algo) & (rows["k"] == k)].set_index("seed")
             cells = [_diverged(f"{at.loc[s, 'mse_mean']:.3g} ({at.loc[s, 'mse_median']:.2g})",
                                at.loc[s, "n_diverged"]) if s in at.index else "–"
                      for s in numbers]
-            lines.append(f"| {METHODS.get(algo, algo)} | {k} | " + " | ".join(cells) + " |")
+            lines.append(f"| {names.get(algo, algo)} | {k} | " + " | ".join(cells) + " |")
     note = (f"K = {shots}: held-out MSE of each seed's run after k SGD steps, mean over its "
             f"{int(rows['n_tasks'].min())} tasks (median in brackets); (n diverged): tasks "
             "whose adaptation diverged (non-finite MSE).")

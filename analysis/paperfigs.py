@@ -1,6 +1,7 @@
 """The paper figures, drawn from run directories only (predictions.csv, support.csv,
-snapshots.csv, and the benchmark's per-task evaluations): the Reptile paper's Figure 1, the
-seed post's panel grid, and the MAML benchmark's test-time learning curves."""
+snapshots.csv, and the per-task evaluations): the Reptile paper's Figure 1, the seed post's panel
+grid, and the held-out MSE against test-time steps per method (the MAML benchmark's curves and
+Figure 1's companion)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,9 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 import rundir
-from analysis.maml_benchmark import METHODS, ordered_algos
+from analysis.discover import find_run_dirs
+from analysis.errors import AnalysisError
+from analysis.maml_benchmark import INIT, METHODS, ordered_algos
 from analysis.plotting import line, log_mse_axis, mse_range
 from analysis.style import (
     OKABE_ITO,
@@ -24,33 +27,66 @@ from analysis.style import (
     figure_legend,
     prediction_colours,
 )
-from rundir.quicklook import Fit, draw_fit_panel, read_fits
+from rundir.quicklook import Fit, draw_fit_panel, legend_handles, read_fits
 
 PREDICTION = "#D62728"  # the seed post's red
 
 
 def _at_ks(fit: Fit, ks: list[int]) -> Fit:
-    return Fit(fit.x, fit.y_true, {k: fit.predictions[k] for k in ks}, fit.support_x,
-               fit.support_y)
+    return Fit(fit.x, fit.y_true, {k: fit.predictions[k] for k in ks if k in fit.predictions},
+               fit.support_x, fit.support_y)
 
 
-def figure1(maml_run: str | os.PathLike, reptile_run: str | os.PathLike, task: int = 0,
-            ks: tuple[int, int] = (0, 32)) -> Figure:
-    """Three panels on one held-out task: before meta-training, after MAML, after Reptile; the
-    true curve, the support points, and the prediction after ks[0] and ks[1] steps."""
-    maml, reptile = read_fits(maml_run), read_fits(reptile_run)
-    panels = [("Before meta-training", reptile[("init", task)]),
-              ("After MAML", maml[("meta", task)]), ("After Reptile", reptile[("meta", task)])]
+FIGURE1_METHODS = (INIT, "pretrain", "maml", "fomaml", "reptile")  # the figure's columns
+FIGURE1_NAMES = {"pretrain": "joint training"}  # the Reptile paper's word for the baseline
+
+
+def figure1_runs(paths) -> dict[str, Path]:
+    """The run of each method at the lowest seed that every method finished: {algo: run dir}."""
+    runs: dict[str, dict[int, Path]] = {}
+    for run_dir in find_run_dirs(paths):
+        info = rundir.read_run_json(run_dir)
+        if info and info["status"] == "done":
+            runs.setdefault(info["algo"], {}).setdefault(info["seed"], run_dir)
+    if not runs:
+        raise AnalysisError("no finished runs found for figure1")
+    common = set.intersection(*(set(seeds) for seeds in runs.values()))
+    if not common:
+        raise AnalysisError("figure1: no seed was finished by every method")
+    seed = min(common)
+    return {algo: seeds[seed] for algo, seeds in runs.items()}
+
+
+def figure1(paths, tasks=(0, 1, 2), ks=(0, 8, 16, 24, 32)) -> Figure:
+    """The Reptile paper's Figure 1 as the public demo draws its fits: one row per held-out task,
+    one column per method (random initialisation, then each method's meta-weights), the true
+    curve, the support points and the prediction after each k in `ks`; from the runs of one
+    seed (figure1_runs)."""
+    runs = figure1_runs(paths)
+    fits = {algo: read_fits(run) for algo, run in runs.items()}
+    columns = [(INIT, fits[next(iter(fits))])] + [
+        (algo, fits[algo]) for algo in FIGURE1_METHODS[1:] if algo in fits]
+    missing = [t for t in tasks if ("meta", t) not in fits[columns[-1][0]]]
+    if missing:
+        raise AnalysisError(f"figure1: held-out task {missing[0]} has no saved fit (the runs "
+                            "saved eval.predict_tasks tasks)")
+    names = {**METHODS, **FIGURE1_NAMES}
     colours = prediction_colours(ks)
     with matplotlib.rc_context(RC):
-        fig = Figure(figsize=(7.0, 2.5), layout="constrained")
-        axes = fig.subplots(1, 3, sharex=True, sharey=True)
-        for ax, (title, fit) in zip(axes, panels, strict=True):
-            draw_fit_panel(ax, _at_ks(fit, list(ks)), colours)
-            ax.set_title(title)
-            ax.set_xlabel("x")
-        axes[0].set_ylabel("y")
-        handles, labels = axes[0].get_legend_handles_labels()
+        fig = Figure(figsize=(1.45 * len(columns) + 0.5, 1.35 * len(tasks) + 0.75),
+                     layout="constrained")
+        axes = fig.subplots(len(tasks), len(columns), sharex=True, sharey="row", squeeze=False)
+        for row, task in enumerate(tasks):
+            for col, (algo, runs_fits) in enumerate(columns):
+                ax = axes[row, col]
+                weights = "init" if algo == INIT else "meta"
+                draw_fit_panel(ax, _at_ks(runs_fits[(weights, task)], list(ks)), colours)
+                if row == 0:
+                    ax.set_title(names[algo])
+                if row == len(tasks) - 1:
+                    ax.set_xlabel("x")
+            axes[row, 0].set_ylabel(f"task {task}\ny")
+        handles, labels = legend_handles(axes[0, 0])
         labels = [lab.replace("after k = ", "after ") + (" steps" if "after" in lab else "")
                   for lab in labels]
         figure_legend(fig, handles, labels)
@@ -100,35 +136,51 @@ CURVE_STATISTICS = {  # statistic -> line, band low, band high, y label
     "mean": ("mse_mean", "lo", "hi", "held-out MSE\n(mean, 95% interval)"),
     "median": ("mse_median", "mse_q25", "mse_q75", "held-out MSE\n(median, 25-75% of tasks)"),
 }
+# one colour per method in every paper figure
+METHOD_COLOURS = {"maml": OKABE_ITO[0], "fomaml": OKABE_ITO[1], "reptile": OKABE_ITO[2],
+                  "pretrain": OKABE_ITO[3], INIT: OKABE_ITO[7]}
 
 
-def benchmark_curves(stats: pd.DataFrame, statistic: str = "mean") -> Figure:
+def _k_ticks(last: int) -> list[int]:
+    """The paper's step counts (1, 5, 10) on short curves, multiples of 8 (the demo's fits) on
+    long ones."""
+    if last <= 10:
+        return [0, *[k for k in (1, 5, 10) if k <= last]]
+    return list(range(0, last + 1, 8 if last <= 40 else max(8, last // 4)))
+
+
+def method_curves(stats: pd.DataFrame, statistic: str = "mean", order=None,
+                  names: dict | None = None) -> Figure:
     """Held-out MSE against test-time SGD steps, one panel per K, one line per method: the mean
-    over tasks with its 95% interval (the tables' statistic and interval), or the median with
-    the band from the 25th to the 75th percentile. A method with a task whose adaptation
-    diverged has an infinite mean from that step on: its mean line stops there and its legend
-    entry says how many tasks diverged. The y axis is shared and logarithmic, so the panels
-    compare directly; band ends beyond it are drawn at its edge (analysis.plotting)."""
+    over seeds and tasks with its 95% interval (the tables' statistic and interval), or the
+    median with the band from the 25th to the 75th percentile of tasks. A method with a task
+    whose adaptation diverged has an infinite mean from that step on: its mean line stops there
+    and its legend entry says how many tasks diverged. The y axis is shared and logarithmic, so
+    the panels compare directly; band ends beyond it are drawn at its edge (analysis.plotting).
+    `order`: the methods in legend order (default METHODS'); `names` overrides their names."""
     column, low, high, ylabel = CURVE_STATISTICS[statistic]
     stats = stats.assign(mean=stats[column], lo=stats[low], hi=stats[high])
     shots = sorted(stats["K"].unique())
-    algos = ordered_algos(stats["algo"])
-    colour = {a: OKABE_ITO[i] for i, a in enumerate(algos)}
+    present = set(stats["algo"])
+    algos = ordered_algos(present, order)
+    names = {**METHODS, **(names or {})}
     diverged = stats.groupby("algo")["n_diverged"].max()
     span = mse_range(stats)
     with matplotlib.rc_context(RC):
-        fig = Figure(figsize=(2.4 * len(shots) + 0.4, 2.6), layout="constrained")
+        # one panel: still wide enough for the legend to sit in rows of several entries
+        fig = Figure(figsize=(max(2.4 * len(shots) + 0.9, 5.0), 2.6), layout="constrained")
         axes = np.atleast_1d(fig.subplots(1, len(shots), sharex=True, sharey=True))
         for ax, K in zip(axes, shots, strict=True):
-            for algo in algos:
+            for i, algo in enumerate(algos):
                 rows = stats[(stats["K"] == K) & (stats["algo"] == algo)].sort_values("k")
-                name = METHODS.get(algo, algo)
+                name = names.get(algo, algo)
                 if statistic == "mean" and diverged[algo]:
                     name += f" ({int(diverged[algo])} task{'s' * (diverged[algo] > 1)} diverged)"
-                line(ax, rows["k"], rows, colour[algo], name, span, marker="o")
+                colour = METHOD_COLOURS.get(algo, OKABE_ITO[(4 + i) % len(OKABE_ITO)])
+                line(ax, rows["k"], rows, colour, name, span,
+                     marker="o" if rows["k"].max() <= 10 else None)
             ax.set_title(f"K = {K} support points")
-            if rows["k"].max() <= 10:  # the paper's step counts; longer curves: matplotlib's
-                ax.set_xticks([0, *[k for k in (1, 5, 10) if k <= rows["k"].max()]])
+            ax.set_xticks(_k_ticks(int(stats["k"].max())))
             ax.set_xlabel("SGD steps at test time")
         log_mse_axis(axes[0], span)
         axes[0].set_ylabel(ylabel)

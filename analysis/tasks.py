@@ -17,10 +17,13 @@ import rundir
 from analysis.errors import warn_file
 
 
-def read_task_mse(run_dir: str | Path, shots: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+def read_task_mse(run_dir: str | Path, shots: int | None = None,
+                  init: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """(MSE [tasks, k = 0..K], task identity [tasks, (task, amplitude, phase)]) of one job's
-    eval_tasks.csv (or eval_tasks_K{shots}.csv); ContractError naming the file if unusable."""
-    path = Path(run_dir) / rundir.eval_tasks_file(shots)
+    eval_tasks.csv (or eval_tasks_K{shots}.csv, or eval_init_tasks.csv with init); ContractError
+    naming the file if unusable."""
+    name = rundir.EVAL_INIT_TASKS if init else rundir.eval_tasks_file(shots)
+    path = Path(run_dir) / name
     columns = rundir.read_columns(path, (*rundir.TASK_COLUMNS, rundir.task_mse_column(0)))
     steps = 0
     while rundir.task_mse_column(steps + 1) in columns:

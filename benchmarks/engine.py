@@ -85,7 +85,7 @@ def evaluation(ref_tasks: int, repeats: int) -> tuple[dict, dict]:
     part = heldout.subset(slice(0, ref_tasks))
     model = reference.build_module(NET, phi)
     ref = median_time(lambda: reference.adaptation_mse(
-        model, part.support_x, part.support_y, part.grid_x, part.grid_y, 32, 0.02), 1)
+        model, part.support_x, part.support_y, part.measure_x, part.measure_y, 32, 0.02), 1)
     return (
         emit(impl="engine", what="eval", tasks=1000, steps=32, seconds=engine),
         emit(impl="reference", what="eval", tasks=1000, steps=32,

@@ -180,8 +180,8 @@ def _plain(iters: int, seeds: int) -> None:
             eps = meta_step_at(it, iters, cfg.meta_step, cfg.meta_step_final)
             reference.reptile_step(model, *stream(it), cfg.inner_lr, eps)
             if it % 1000 == 0:
-                reference.adaptation_mse(model, probe.support_x, probe.support_y, probe.grid_x,
-                                         probe.grid_y, 32, cfg.eval.lr)
+                reference.adaptation_mse(model, probe.support_x, probe.support_y, probe.measure_x,
+                                         probe.measure_y, 32, cfg.eval.lr)
     seconds = time.perf_counter() - t0 + _interpreter_seconds()
     print(json.dumps({"seconds": seconds}))
 

@@ -60,9 +60,11 @@ def learner(cfgs: list[DictConfig], net: MLP, phi0: torch.Tensor,
 
 def heldout(cfg: DictConfig, where: torch.device, shots: int | None = None) -> HeldOut:
     """The run's held-out tasks (eval.seed's stream) with eval.shots support points, or
-    `shots` (eval.extra_shots): the same tasks, other support points."""
+    `shots` (eval.extra_shots): the same tasks, other support points (and, with
+    eval.measure=query, as many query points)."""
     e = cfg.eval
-    tasks = make_heldout(family(cfg), e.n_tasks, shots or e.shots, e.grid_points, e.seed)
+    tasks = make_heldout(family(cfg), e.n_tasks, shots or e.shots, e.grid_points, e.seed,
+                         e.measure, e.support)
     return tasks.to(where)
 
 
@@ -71,4 +73,4 @@ def validation(cfg: DictConfig, where: torch.device) -> HeldOut:
     tasks from eval.seed's own "validation" stream, so never among the test tasks."""
     e = cfg.eval
     return make_heldout(family(cfg), e.validation_tasks, e.shots, e.grid_points, e.seed,
-                        stream="validation").to(where)
+                        e.measure, e.support, stream="validation").to(where)

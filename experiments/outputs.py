@@ -1,7 +1,7 @@
 """The tables a finished run writes (docs/run-directory.md), from the engine's tensors:
 
-- eval.csv / eval_tasks.csv (and eval_init.csv, eval_K{K}.csv, eval_tasks_K{K}.csv): the
-  held-out MSE after k = 0..K adaptation steps, per k and per task;
+- eval.csv / eval_tasks.csv (and eval_init.csv, eval_init_tasks.csv, eval_K{K}.csv,
+  eval_tasks_K{K}.csv): the held-out MSE after k = 0..K adaptation steps, per k and per task;
 - predictions.csv and support.csv: fits on a dense grid for a few held-out tasks;
 - snapshots.csv (eval.snapshot_every > 0): held-out task 0's fit at selected outer iterations,
   for figures of meta-learning progress (the seed post's panel grid);
@@ -22,12 +22,15 @@ from reptile.tasks import HeldOut, sine
 
 
 def write_evaluation(out: Path, heldout: HeldOut, mse: torch.Tensor,
-                     shots: int | None = None) -> list[dict]:
+                     shots: int | None = None, init: bool = False) -> list[dict]:
     """eval.csv (one row per k) and eval_tasks.csv (one row per task) from the [N, K + 1] MSE
-    matrix of an evaluation, or their _K{shots} twins for an extra K; returns eval.csv's rows."""
+    matrix of an evaluation, their _K{shots} twins for an extra K, or eval_init.csv and
+    eval_init_tasks.csv for the initial weights (init); returns the per-k rows."""
     rows = per_k_stats(mse, signal_power(heldout))
-    rundir.write_csv(out / rundir.eval_file(shots), rows)
-    rundir.write_csv(out / rundir.eval_tasks_file(shots), task_table(heldout, mse))
+    per_k, per_task = ((rundir.EVAL_INIT, rundir.EVAL_INIT_TASKS) if init else
+                       (rundir.eval_file(shots), rundir.eval_tasks_file(shots)))
+    rundir.write_csv(out / per_k, rows)
+    rundir.write_csv(out / per_task, task_table(heldout, mse))
     return rows
 
 

@@ -23,7 +23,17 @@ from typing import Any
 
 from hydra.core.config_store import ConfigStore
 
-from reptile.names import ACTIVATIONS, ALGORITHMS, COMBINES, DEVICES, INITS, OPTIMIZERS, TAILS
+from reptile.names import (
+    ACTIVATIONS,
+    ALGORITHMS,
+    COMBINES,
+    DEVICES,
+    INITS,
+    MEASURES,
+    OPTIMIZERS,
+    SUPPORTS,
+    TAILS,
+)
 from rundir.derived import register_resolvers
 
 from .tracking import LOGGERS
@@ -81,10 +91,13 @@ def held_out_tasks(lo: int) -> Rule:
 
 
 def fits_grid(what: str) -> Rule:
-    """At most task.n_points on a grid family, whose points are its grid."""
-    return across(lambda v, c: all(k >= 1 and (not c.task.grid or k <= c.task.n_points)
-                                 for k in (v if isinstance(v, list) else [v])),
-                f"{what}, each <= task.n_points ({{c.task.n_points}}) on a grid task family")
+    """At most task.n_points where the support points are distinct points of a grid family's
+    grid (eval.support=family)."""
+    return across(lambda v, c: all(
+        k >= 1 and (not c.task.grid or c.eval.support == "uniform" or k <= c.task.n_points)
+        for k in (v if isinstance(v, list) else [v])),
+        f"{what}, each <= task.n_points ({{c.task.n_points}}) on a grid task family with "
+        "eval.support=family")
 
 
 @dataclass
@@ -160,8 +173,16 @@ class EvalSchema:
     lr: float = knob("${inner_lr}", "adaptation step size (defaults to the inner step size)",
                      positive(), member=True)
     optimizer: str = knob("${inner_optimizer}", "sgd / adam", one_of(OPTIMIZERS))
+    support: str = knob("family", "where a held-out task's K support points lie; family: as "
+                        "the task family draws them (distinct grid points on a grid family, "
+                        "uniform draws otherwise) / uniform: K uniform draws over task.x_range "
+                        "(the Reptile paper's section 4)", one_of(SUPPORTS))
+    measure: str = knob("grid", "where the held-out MSE is measured; grid: eval.grid_points "
+                        "evenly spaced points over task.x_range / query: K fresh uniform points "
+                        "per task from the held-out stream (the MAML reference code's test loss)",
+                        one_of(MEASURES))
     grid_points: int = knob(50, "points of the dense grid over task.x_range on which the MSE "
-                            "is measured", at_least(2))
+                            "is measured (eval.measure=grid)", at_least(2))
     curve_tasks: int = knob("${reptile_sine.min:100,${eval.n_tasks}}",
                             "held-out tasks (the first ones) "
                             "used for the learning curve (unless set, 100 or eval.n_tasks if "

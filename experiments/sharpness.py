@@ -22,10 +22,10 @@ from reptile.inner import trajectory
 from reptile.mlp import MLP
 from reptile.params import copies
 from reptile.sharpness import top_eigenvalue
-from reptile.tasks import make_heldout
 from rundir.derived import register_resolvers
 
 from . import build
+from .schema import Schema
 
 
 def run_sharpness(run: Path, steps: int, iters: int) -> tuple[pd.DataFrame, float]:
@@ -35,13 +35,14 @@ def run_sharpness(run: Path, steps: int, iters: int) -> tuple[pd.DataFrame, floa
         if not (run / name).is_file():
             raise ValueError(f"{run / name}: missing; sharpness needs a finished run directory")
     register_resolvers()  # the saved config's derived defaults
-    cfg = OmegaConf.load(run / rundir.CONFIG)
+    # a run written before a knob existed ran with that knob's default
+    cfg = OmegaConf.merge(OmegaConf.structured(Schema), OmegaConf.load(run / rundir.CONFIG))
     weights = rundir.load_torch(run / rundir.WEIGHTS)
     net, e = MLP(**weights["model"]), cfg.eval
     phi = weights["phi"].double()
     rows = []
     for shots in [e.shots, *e.extra_shots]:
-        held = make_heldout(build.family(cfg), e.n_tasks, shots, e.grid_points, e.seed)
+        held = build.heldout(cfg, "cpu", shots)
         x, y = held.support_x.double(), held.support_y.double()
         gen = torch.Generator().manual_seed(shots)  # the power iterations' start
         lr = torch.full((len(held),), e.lr, dtype=phi.dtype)

@@ -268,8 +268,7 @@ class Population:
         e = job.cfg.eval
         heldout: HeldOut = self.heldout[e.seed]
         rows = outputs.write_evaluation(job.out, heldout, mse)
-        init = per_k_stats(mse0, signal_power(heldout))
-        rundir.write_csv(job.out / rundir.EVAL_INIT, init)
+        init = outputs.write_evaluation(job.out, heldout, mse0, init=True)
         lr = torch.tensor([e.lr], device=self.device)
         for shots in e.extra_shots:  # the same tasks with other numbers of support points
             tasks = build.heldout(job.cfg, self.device, shots)

@@ -25,17 +25,18 @@ def adaptation_mse(
     net: MLP, phi: torch.Tensor, heldout: HeldOut, steps: int, lr: torch.Tensor,
     optimizer: str = "sgd", chunk: int = 100, ks: list[int] | None = None,
 ) -> torch.Tensor:
-    """MSE on the dense grid of every held-out task after k full-batch steps on its support
-    points, for each member of phi [P, D] at its step size lr [P]: float64 [P, N, len(ks)] for
-    the k in `ks` (default every k = 0..steps: [P, N, steps + 1]). Rows go in chunks: a thousand
-    at once is slower, their activations fall out of cache."""
+    """MSE on the measure points of every held-out task (its dense grid, or its query points)
+    after k full-batch steps on its support points, for each member of phi [P, D] at its step
+    size lr [P]: float64 [P, N, len(ks)] for the k in `ks` (default every k = 0..steps:
+    [P, N, steps + 1]). Rows go in chunks: a thousand at once is slower, their activations fall
+    out of cache."""
     ks = list(range(steps + 1)) if ks is None else list(ks)
     out = []
     for m, t in _pairs(len(phi), len(heldout), chunk):
         part = heldout.subset(t.to(heldout.support_x.device))
         m = m.to(phi.device)
         curve = [
-            mse(net.forward(Wk, part.grid_x), part.grid_y)
+            mse(net.forward(Wk, part.measure_x), part.measure_y)
             for k, Wk in trajectory(net, phi[m], part.support_x, part.support_y, max(ks),
                                     lr[m], optimizer)
             if k in ks
@@ -69,8 +70,8 @@ BLOWUP_FACTOR = 10.0
 
 
 def signal_power(heldout: HeldOut) -> torch.Tensor:
-    """Mean y^2 on each task's grid [N]: the MSE of predicting zero everywhere."""
-    return heldout.grid_y.pow(2).mean((1, 2)).double().cpu()
+    """Mean y^2 on each task's measure points [N]: the MSE of predicting zero there."""
+    return heldout.measure_y.pow(2).mean((1, 2)).double().cpu()
 
 
 def per_k_stats(mse: torch.Tensor, power: torch.Tensor) -> list[dict]:

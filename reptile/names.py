@@ -9,3 +9,5 @@ OPTIMIZERS = ("sgd", "adam")  # inner and meta optimisers
 DEVICES = ("auto", "cpu", "cuda")
 TAILS = ("separate", "shared")  # the query minibatch: MAML family, combo (episodes.py)
 COMBINES = ("sum", "last")  # combo: which inner-step gradients make the meta-gradient
+MEASURES = ("grid", "query")  # where the held-out MSE is measured (tasks.make_heldout)
+SUPPORTS = ("family", "uniform")  # how a held-out task's support points are drawn (ditto)

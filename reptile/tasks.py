@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from . import memory
+from .names import MEASURES, SUPPORTS
 
 # Named random streams: each gets its own generator so that, e.g., changing the number of
 # held-out tasks never changes the training tasks. "validation" draws the tasks a search selects
@@ -175,14 +176,15 @@ class PopulationStream:
 
 @dataclass
 class HeldOut:
-    """A fixed set of held-out tasks: K support points each, and a dense grid to measure on."""
+    """A fixed set of held-out tasks: K support points each, and the points the MSE is measured
+    on (a dense grid, or K fresh query points per task: make_heldout's `measure`)."""
 
     amplitude: torch.Tensor  # [N]
     phase: torch.Tensor  # [N]
     support_x: torch.Tensor  # [N, K, 1]
     support_y: torch.Tensor  # [N, K, 1]
-    grid_x: torch.Tensor  # [N, G, 1] (the same grid for every task)
-    grid_y: torch.Tensor  # [N, G, 1]
+    measure_x: torch.Tensor  # [N, G, 1]: the grid (the same for every task) or the query points
+    measure_y: torch.Tensor  # [N, G, 1]
 
     def __len__(self) -> int:
         return len(self.amplitude)
@@ -196,24 +198,37 @@ class HeldOut:
 
 def make_heldout(
     family: SineFamily, n_tasks: int, shots: int, grid_points: int, seed: int,
-    stream: str = "heldout",
+    measure: str = "grid", support: str = "family", stream: str = "heldout",
 ) -> HeldOut:
     """The held-out set of a run: from its own seed stream, fixed for the whole run (the
     validation set: the same from the "validation" stream).
 
-    Support points follow the family (SineFamily.sample_points): K of the task's grid points on a
-    grid family, K uniform draws otherwise. The loss is measured on `grid_points` evenly spaced
-    points over the x range.
+    Drawn in this order from the stream, so the tasks do not depend on the other arguments:
+    each task's amplitude and phase; its `shots` support points, as the family draws them
+    (`support="family"`, SineFamily.sample_points: distinct grid points on a grid family,
+    uniform draws otherwise) or uniformly over the x range (`support="uniform"`, the Reptile
+    paper's section 4); then, with `measure="query"`, `shots` fresh uniform query points per
+    task, on which the MSE is measured as the MAML reference code measures its test loss. With
+    `measure="grid"` the MSE is measured on `grid_points` evenly spaced points over the x range.
     """
+    if measure not in MEASURES or support not in SUPPORTS:
+        raise ValueError(f"measure must be one of {MEASURES} and support one of {SUPPORTS}, "
+                         f"not {measure!r}, {support!r}")
     gen = make_generator(seed, stream)
     amplitude, phase = family.sample_params(n_tasks, gen)
-    support_x = family.sample_points(n_tasks, shots, gen)
-    grid_x = family.grid_x(grid_points).expand(n_tasks, -1, -1)
+    if support == "family":
+        support_x = family.sample_points(n_tasks, shots, gen)
+    else:
+        support_x = family.sample_x(n_tasks, shots, gen)
+    if measure == "query":
+        measure_x = family.sample_x(n_tasks, shots, gen)
+    else:
+        measure_x = family.grid_x(grid_points).expand(n_tasks, -1, -1)
     return HeldOut(
         amplitude,
         phase,
         support_x,
         sine(support_x, amplitude, phase),
-        grid_x,
-        sine(grid_x, amplitude, phase),
+        measure_x,
+        sine(measure_x, amplitude, phase),
     )

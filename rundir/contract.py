@@ -9,7 +9,8 @@ import json
 
 __all__ = [
     "FORMAT", "STATUSES", "FINAL", "CONFIG", "OVERRIDES", "HYDRA", "RUN_JSON", "CURVE",
-    "EVAL_INIT", "PREDICTIONS", "SUPPORT", "SNAPSHOTS", "WEIGHTS", "CHECKPOINT", "FIT",
+    "EVAL_INIT", "EVAL_INIT_TASKS", "PREDICTIONS", "SUPPORT", "SNAPSHOTS", "WEIGHTS",
+    "CHECKPOINT", "FIT",
     "SHARPNESS", "EVAL_VALIDATION", "EVENTS", "LOCK", "RUN_FIELDS", "RUN_FIELD_TYPES",
     "EVAL_COLUMNS", "CURVE_COLUMNS", "PREDICTION_COLUMNS", "SUPPORT_COLUMNS", "SNAPSHOT_COLUMNS",
     "TASK_COLUMNS", "MULTIRUN", "SWEEP_SUMMARY", "STUDY", "SEARCH_RESULTS", "MLFLOW_STORE",
@@ -28,6 +29,7 @@ HYDRA = ".hydra/hydra.yaml"
 RUN_JSON = "run.json"
 CURVE = "curve.csv"
 EVAL_INIT = "eval_init.csv"
+EVAL_INIT_TASKS = "eval_init_tasks.csv"  # eval_tasks.csv's columns, from the initial weights
 PREDICTIONS = "predictions.csv"
 SUPPORT = "support.csv"
 SNAPSHOTS = "snapshots.csv"
@@ -69,7 +71,8 @@ EVAL_COLUMNS = ("k", "mse_mean", "mse_median", "mse_std", "mse_sem", "mse_q25", 
                 "n_tasks", "n_blowup")
 CURVE_COLUMNS = ("iteration", "meta_step", "train_loss", "seconds", "k", "mse_mean",
                  "mse_median")
-# eval_tasks.csv and eval_tasks_K{K}.csv: these, then task_mse_column(k) for k = 0..K
+# eval_tasks.csv, eval_init_tasks.csv and eval_tasks_K{K}.csv: these, then task_mse_column(k)
+# for k = 0..K
 TASK_COLUMNS = ("task", "amplitude", "phase")
 PREDICTION_COLUMNS = ("weights", "task", "k", "x", "y_true", "y_pred")
 SUPPORT_COLUMNS = ("task", "x", "y")

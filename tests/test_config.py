@@ -52,6 +52,32 @@ def test_maml_task_family():
     assert (cfg.model.width, cfg.model.activation, cfg.meta_batch) == (40, "relu", 25)
 
 
+def test_figure1_presets_share_the_protocol_and_the_papers_evaluation():
+    reptile = make("experiment=reptile_paper")
+    shared = ("meta_batch", "meta_iters", "inner_steps", "inner_batch", "inner_lr", "model",
+              "task")
+    for preset, algo in (("figure1_reptile", "reptile"), ("figure1_maml", "maml"),
+                         ("figure1_fomaml", "fomaml"), ("figure1_pretrain", "pretrain")):
+        cfg = make(f"experiment={preset}")
+        validate(cfg)
+        assert cfg.algo.name == algo
+        assert all(cfg[key] == reptile[key] for key in shared), preset
+        assert cfg.eval.support == "uniform" and cfg.eval.measure == "grid"
+        assert list(cfg.eval.predict_ks) == [0, 8, 16, 24, 32] and cfg.eval.shots == 10
+        assert cfg.eval.lr == 0.02
+        if algo != "reptile":  # the MAML paper's meta-optimiser, annealed as Reptile's eps
+            assert (cfg.algo.meta_optimizer, cfg.meta_step, cfg.meta_step_final) == (
+                "adam", 0.001, 0.0)
+        if algo in ("maml", "fomaml"):
+            assert cfg.algo.tail == "separate"
+
+
+def test_uniform_support_may_exceed_a_grid_familys_points():
+    validate(make("experiment=figure1_reptile", "eval.shots=60", "eval.extra_shots=[80]"))
+    with pytest.raises(ConfigError, match=r"^eval.shots=60 is not allowed: .*eval.support=fam"):
+        validate(make("experiment=reptile_paper", "eval.shots=60"))
+
+
 def test_schema_refuses_unknown_keys_and_wrong_types():
     with pytest.raises(ConfigCompositionException):
         make("inner_step=4")

@@ -129,6 +129,40 @@ def test_heldout_set_is_fixed_and_independent_of_training_seed():
     assert other.support_x.shape == (20, 5, 1)
 
 
+def test_query_measure_draws_k_fresh_points_per_task_after_the_support():
+    maml = SineFamily(phase=(0.0, 3.14159), grid=False, n_points=10)
+    grid = make_heldout(maml, 30, 5, 50, seed=0)
+    query = make_heldout(maml, 30, 5, 50, seed=0, measure="query")
+    for name in ("amplitude", "phase", "support_x", "support_y"):  # the same tasks and support
+        assert torch.equal(getattr(grid, name), getattr(query, name)), name
+    assert grid.measure_x.shape == (30, 50, 1) and query.measure_x.shape == (30, 5, 1)
+    assert ((query.measure_x >= -5) & (query.measure_x <= 5)).all()
+    assert not torch.isin(query.measure_x, query.support_x).any()  # fresh draws
+    assert not torch.equal(query.measure_x[0], query.measure_x[1])  # each task its own
+    torch.testing.assert_close(query.measure_y, query.amplitude[:, None, None]
+                               * torch.sin(query.measure_x + query.phase[:, None, None]))
+    # the MSE is measured on those points: before adapting, that of the initial prediction
+    net = MLP(width=8)
+    phi = net.init(make_generator(0, "init"))
+    at0 = adaptation_mse(net, phi[None], query, steps=1, lr=lr(0.01))[0, :, 0]
+    expected = mse(net.forward(copies(phi[None], 30), query.measure_x), query.measure_y)
+    torch.testing.assert_close(at0, expected.double())
+    with pytest.raises(ValueError, match="measure must be one of"):
+        make_heldout(maml, 3, 5, 50, seed=0, measure="dense")
+
+
+def test_uniform_support_on_a_grid_family():
+    family = make_heldout(FAMILY, 20, 10, 50, seed=0)
+    uniform = make_heldout(FAMILY, 20, 10, 50, seed=0, support="uniform")
+    assert torch.equal(family.amplitude, uniform.amplitude)  # the same tasks ...
+    assert torch.equal(family.measure_x, uniform.measure_x)  # ... measured on the same grid
+    grid = FAMILY.grid_x()[:, 0]
+    assert not torch.isin(uniform.support_x[..., 0], grid).any()  # off the grid
+    assert ((uniform.support_x >= -5) & (uniform.support_x <= 5)).all()
+    more = make_heldout(FAMILY, 4, 60, 50, seed=0, support="uniform")  # more than the grid has
+    assert more.support_x.shape == (4, 60, 1)
+
+
 def _reference_weights(net, phi, cfg, me, iters):
     model = reference.build_module(net, phi)
     stream = task_stream(FAMILY, cfg, me.seed)
@@ -199,16 +233,16 @@ def test_evaluation_matches_reference_and_leaves_meta_weights_untouched():
     before = phi.clone()
     heldout = make_heldout(FAMILY, 7, 10, 50, seed=0)
     ours = adaptation_mse(net, phi[None], heldout, steps=8, lr=lr(0.02), chunk=3)[0]
-    preds = adapted_predictions(net, phi[None], heldout, [0, 8], heldout.grid_x[0],
+    preds = adapted_predictions(net, phi[None], heldout, [0, 8], heldout.measure_x[0],
                                 lr=lr(0.02))[0]
     assert torch.equal(phi, before)
     ref = reference.adaptation_mse(
         reference.build_module(net, phi), heldout.support_x, heldout.support_y,
-        heldout.grid_x, heldout.grid_y, steps=8, lr=0.02,
+        heldout.measure_x, heldout.measure_y, steps=8, lr=0.02,
     )
     torch.testing.assert_close(ours, ref, rtol=1e-4, atol=1e-6)
     assert (ours[:, 8] < ours[:, 0]).float().mean() > 0.5  # adaptation helps most tasks
-    grid_mse = (preds[1] - heldout.grid_y[..., 0]).pow(2).mean(1).double()
+    grid_mse = (preds[1] - heldout.measure_y[..., 0]).pow(2).mean(1).double()
     torch.testing.assert_close(grid_mse, ours[:, 8], rtol=1e-4, atol=1e-6)
 
 

@@ -36,8 +36,8 @@ def assert_figure(folder: Path, stem: str) -> None:
     assert (folder / f"{stem}.pdf").read_bytes()[:5] == b"%PDF-"
 
 
-def test_maml_benchmark_script_tables_come_from_the_runs(tmp_path):
-    run_script("maml_benchmark.sh", tmp_path, ITERS="40", OVERRIDES=TINY)
+def test_maml_benchmark_scripts_tables_come_from_the_runs(tmp_path):
+    run_script("maml_benchmark.sh", tmp_path, ITERS="40", SEEDS="0,1,2", OVERRIDES=TINY)
     runs = tmp_path / "runs"
     for algo in ("maml", "fomaml", "reptile", "pretrain"):
         for seed in (0, 1, 2):
@@ -64,14 +64,61 @@ def test_maml_benchmark_script_tables_come_from_the_runs(tmp_path):
         "algo == 'maml' and K == 5 and k == 5").sort_values("seed")
     assert per_seed["mse_mean"].tolist() == pytest.approx(seeds.mean(axis=1).tolist(), rel=1e-12)
     assert "| MAML | 5 |" in (figures / "benchmark_per_seed.md").read_text()
+    # beside the paper: the same cell, the paper's number, the seeds' range
+    beside = pd.read_csv(figures / "benchmark_vs_paper.csv").query("method == 'maml' and k == 5")
+    assert beside["paper"].item() == 0.38
+    assert beside["mse_mean"].item() == pytest.approx(per_task.mean(), rel=1e-12)
+    assert (beside["seed_min"].item(), beside["seed_max"].item()) == pytest.approx(
+        (seeds.mean(axis=1).min(), seeds.mean(axis=1).max()), rel=1e-12)
+    assert "| MAML | 5 | 0.38 |" in (figures / "benchmark_vs_paper.md").read_text()
+
+    # the candidate causes: each retrains MAML (and the baseline) with one override
+    run_script("maml_benchmark_causes.sh", tmp_path, ITERS="40", SEEDS="0,1", OVERRIDES=TINY,
+               BENCH=str(runs), OUT=str(tmp_path / "causes"))
+    causes = pd.read_csv(figures / "benchmark_causes.csv")
+    assert list(dict.fromkeys(causes["cause"])) == [
+        "ours", "single seeds", "query", "update_lr", "reference", "eval_lr_0.001",
+        "eval_lr_0.005"]
+    changed = causes.drop_duplicates("cause").set_index("cause")["changes"]
+    assert changed["query"] == "eval.measure=query"
+    assert changed["reference"] == "eval.lr=0.001 eval.measure=query inner_lr=0.001"
+    # re-evaluated: the benchmark's three seeds; trained: SEEDS
+    query = np.stack([pd.read_csv(tmp_path / "causes" / "query" / "maml" / f"seed{s}"
+                                  / "eval_tasks_K5.csv")["mse_k10"] for s in (0, 1, 2)])
+    assert {p.name for p in (tmp_path / "causes" / "update_lr" / "maml").iterdir()} == {
+        "seed0", "seed1"}
+    cell = causes.query("cause == 'query' and method == 'maml' and k == 10")
+    assert cell["mse_mean"].item() == pytest.approx(query.mean(), rel=1e-12)
+    assert not causes.query("cause == 'eval_lr_0.001' and method == 'pretrain'").size
+    assert "| the paper | – | MAML | 0.67 | 0.38 | 0.35 |" in (
+        figures / "benchmark_causes.md").read_text()
 
 
 def test_figure1_script(tmp_path):
-    run_script("figure1.sh", tmp_path, ITERS="40", OVERRIDES=TINY + " compile=false")
-    for algo in ("maml", "reptile"):
-        info = json.loads((tmp_path / "runs" / algo / "run.json").read_text())
-        assert (info["status"], info["algo"]) == ("done", algo)
-    assert_figure(tmp_path / "figures", "figure1")
+    run_script("figure1.sh", tmp_path, ITERS="40", SEEDS="0,1", TASKS="0,2",
+               OVERRIDES=TINY + " compile=false")
+    runs = tmp_path / "runs"
+    for algo in ("maml", "fomaml", "reptile", "pretrain"):
+        for seed in (0, 1):
+            info = json.loads((runs / algo / f"seed{seed}" / "run.json").read_text())
+            assert (info["status"], info["algo"]) == ("done", algo)
+    figures = tmp_path / "figures"
+    for stem in ("figure1", "figure1_mse"):
+        assert_figure(figures, stem)
+    # every method of one seed starts from the same weights: one random-initialisation line
+    for seed in (0, 1):
+        files = {(runs / algo / f"seed{seed}" / "eval_init_tasks.csv").read_bytes()
+                 for algo in ("maml", "fomaml", "reptile", "pretrain")}
+        assert len(files) == 1
+    init = np.stack([pd.read_csv(runs / "reptile" / f"seed{s}" / "eval_init_tasks.csv")["mse_k8"]
+                     for s in (0, 1)])
+    table = pd.read_csv(figures / "figure1.csv")
+    cell = table.query("algo == 'init' and k == 8")
+    assert cell["mse_mean"].item() == pytest.approx(init.mean(), rel=1e-12)
+    assert set(table["algo"]) == {"init", "pretrain", "maml", "fomaml", "reptile"}
+    text = (figures / "figure1.md").read_text()
+    assert "| random initialisation |" in text and "| joint training |" in text
+    assert (figures / "figure1_per_seed.md").is_file()
 
 
 def test_seed_post_figure_script(tmp_path):

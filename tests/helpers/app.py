@@ -25,9 +25,10 @@ def env() -> dict:
     return {**os.environ, "HYDRA_FULL_ERROR": "0", "PYTHONUNBUFFERED": "1"}
 
 
-def run_app(*overrides: str, timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run(app_command(*overrides), cwd=ROOT, env=env(), capture_output=True,
-                          text=True, timeout=timeout)
+def run_app(*overrides: str, timeout: float = 300,
+            module: str = "experiments.train") -> subprocess.CompletedProcess:
+    return subprocess.run(app_command(*overrides, module=module), cwd=ROOT, env=env(),
+                          capture_output=True, text=True, timeout=timeout)
 
 
 def start_app(*overrides: str) -> subprocess.Popen:
