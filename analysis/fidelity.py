@@ -93,9 +93,11 @@ def _configs(path: str | os.PathLike) -> dict[str, dict]:
 
 
 def changes(base: dict, other: dict) -> str:
-    """`key=value` for every key whose value differs between two flattened configs."""
-    keys = sorted(k for k in base.keys() | other.keys()
-                  if k not in IGNORED and base.get(k) != other.get(k))
+    """`key=value` for every key whose value differs between two flattened configs. A key only
+    one of them holds is a knob added between the two runs (the other ran as its default), so
+    it is no change."""
+    keys = sorted(k for k in base.keys() & other.keys()
+                  if k not in IGNORED and base[k] != other[k])
     return " ".join(f"{k}={rundir.as_text(other.get(k))}" for k in keys) or "–"
 
 

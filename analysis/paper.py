@@ -131,7 +131,7 @@ def _methods(runs: list[str], out: Path, args: argparse.Namespace) -> list[Path]
 
 
 COMMANDS = {"figure1": _figure1, "seed_post": _seed_post, "benchmark": _benchmark,
-            "methods": _methods}
+            "causes": _causes, "methods": _methods}
 
 
 def main(argv: list[str] | None = None) -> int:

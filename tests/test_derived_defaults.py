@@ -40,6 +40,7 @@ ALWAYS_FIT = {
     "meta_step_final": ["meta_step=0.001"],  # default 0.0, in [0, meta_step] for any meta_step
     "inner_optimizer": ["algo=maml"],  # default sgd, which MAML allows
     "eval.extra_shots": ["task.n_points=1"],  # default []: nothing to fit
+    "algo.terms": ["algo=combo", "inner_steps=1"],  # default ${inner_steps}: always fits
 }
 
 
