@@ -82,3 +82,34 @@ def test_reevaluation_refuses_what_would_change_training_or_is_not_allowed(
     assert proc.returncode == 2
     assert proc.stderr.startswith(f"error: {message}") and proc.stderr.count("\n") == 1
     assert not (tmp_path / "no").exists()
+
+
+def _with_saved_config(run, tmp_path, change) -> object:
+    """A copy of a finished run whose checkpoint's saved config is changed by change(config)."""
+    import shutil
+
+    import torch
+
+    copy = tmp_path / "run"
+    shutil.copytree(run, copy)
+    state = torch.load(copy / "checkpoint.pt", weights_only=False)
+    change(state["config"])
+    torch.save(state, copy / "checkpoint.pt")
+    return copy
+
+
+def test_a_run_trained_before_a_knob_existed_is_reevaluated_as_its_default(measured, tmp_path):
+    older = _with_saved_config(measured["grid"], tmp_path, lambda c: c["algo"].pop("terms"))
+    proc = run_app(str(older), "--out", str(tmp_path / "again"), "eval.measure=query",
+                   module="experiments.reevaluate")
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_a_run_trained_with_another_value_is_refused_naming_the_key(measured, tmp_path):
+    other = _with_saved_config(measured["grid"], tmp_path,
+                               lambda c: c.update(inner_lr=c["inner_lr"] * 2))
+    proc = run_app(str(other), "--out", str(tmp_path / "no"), "eval.measure=query",
+                   module="experiments.reevaluate")
+    assert proc.returncode == 2
+    assert "another training config (differs in inner_lr)" in proc.stderr, proc.stderr
+    assert not (tmp_path / "no").exists()
