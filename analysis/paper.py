@@ -19,6 +19,9 @@
   causes BENCH_DIR CAUSE_DIR...     the benchmark and each candidate cause (a folder of runs
                                     trained with one override) beside the paper's table:
                                     benchmark_causes.md, .csv
+  tuning SWEEP_DIR...               a tuning sweep (conf/sweep/tune_*.yaml): each setting's
+                                    validation and test MSE across seeds (t-interval), the
+                                    lowest validation mean chosen: NAME.md, .csv (--name)
 
 --interval bootstrap (default: over seeds and tasks) or t (across seeds) for every interval.
 Everything is read from run directories (docs/run-directory.md); scripts/*.sh train and draw.
@@ -49,6 +52,7 @@ from analysis.paperfigs import (
 )
 from analysis.plotting import save
 from analysis.tables import STATISTICS, cell_statistics, evaluated_ks
+from analysis.tuning import tuning_rows, tuning_table
 from rundir import ContractError, write_text
 from rundir.quicklook import save_figure
 
@@ -88,6 +92,12 @@ def _causes(runs: list[str], out: Path, args: argparse.Namespace) -> list[Path]:
     rows = causes_rows(runs[0], runs[1:], args.interval)
     return [write_text(out / "benchmark_causes.md", causes_table(rows)),
             write_text(out / "benchmark_causes.csv", rows.to_csv(index=False))]
+
+
+def _tuning(runs: list[str], out: Path, args: argparse.Namespace) -> list[Path]:
+    rows = tuning_rows(runs, "t")  # a few seeds, one number each: a bootstrap says little
+    return [write_text(out / f"{args.name}.md", tuning_table(rows)),
+            write_text(out / f"{args.name}.csv", rows.to_csv(index=False))]
 
 
 def _figure1(runs: list[str], out: Path, args: argparse.Namespace) -> list[Path]:
@@ -131,7 +141,7 @@ def _methods(runs: list[str], out: Path, args: argparse.Namespace) -> list[Path]
 
 
 COMMANDS = {"figure1": _figure1, "seed_post": _seed_post, "benchmark": _benchmark,
-            "causes": _causes, "methods": _methods}
+            "causes": _causes, "methods": _methods, "tuning": _tuning}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -142,7 +152,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", default="docs/figures", help="output folder (default docs/figures)")
     p.add_argument("--tasks", default="0,1,2",
                    help="held-out tasks drawn by figure1, comma-separated (default 0,1,2)")
-    p.add_argument("--name", default="methods", help="file stem of the methods figure")
+    p.add_argument("--name", default="methods",
+                   help="file stem of the methods figure or the tuning table")
     p.add_argument("--statistic", choices=sorted(STATISTICS), default="mean",
                    help="methods: per job, the mean or the median of the held-out tasks' MSE "
                         "(the median is robust to tasks whose adaptation blows up); default: "

@@ -175,7 +175,8 @@ def method_curves(stats: pd.DataFrame, statistic: str = "mean", order=None,
                 rows = stats[(stats["K"] == K) & (stats["algo"] == algo)].sort_values("k")
                 name = names.get(algo, algo)
                 if statistic == "mean" and diverged[algo]:
-                    name += f" ({int(diverged[algo])} task{'s' if diverged[algo] > 1 else ''} diverged)"
+                    n = int(diverged[algo])
+                    name += f" ({n} task{'s' if n > 1 else ''} diverged)"
                 colour = METHOD_COLOURS.get(algo, OKABE_ITO[(4 + i) % len(OKABE_ITO)])
                 line(ax, rows["k"], rows, colour, name, span,
                      marker="o" if rows["k"].max() <= 10 else None)

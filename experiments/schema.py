@@ -164,9 +164,9 @@ class EvalSchema:
     seed: int = knob(0, "held-out seed; independent of the training seed, so every job of a "
                      "sweep sees the same tasks", at_least(0), member=True)
     shots: int = knob("${reptile_sine.cap_on_grid:10,${task.n_points},${task.grid}}",
-                      "K, support points per "
-                      "held-out task (the Reptile figure uses 10; unless set, at most "
-                      "task.n_points on a grid family)", fits_grid("an integer >= 1"),
+                      "K, support points per held-out task (the Reptile figure uses 10; "
+                      "unless set, at most task.n_points on a grid family)",
+                      fits_grid("an integer >= 1"),
                       shown="min(10, task.n_points) on a grid")
     steps: int = knob(32, "adaptation steps; MSE is recorded after every k = 0..steps",
                       at_least(1))
@@ -184,21 +184,20 @@ class EvalSchema:
     grid_points: int = knob(50, "points of the dense grid over task.x_range on which the MSE "
                             "is measured (eval.measure=grid)", at_least(2))
     curve_tasks: int = knob("${reptile_sine.min:100,${eval.n_tasks}}",
-                            "held-out tasks (the first ones) "
-                            "used for the learning curve (unless set, 100 or eval.n_tasks if "
-                            "fewer)", held_out_tasks(1), shown="min(100, eval.n_tasks)")
+                            "held-out tasks (the first ones) used for the learning curve "
+                            "(unless set, 100 or eval.n_tasks if fewer)", held_out_tasks(1),
+                            shown="min(100, eval.n_tasks)")
     curve_ks: list[int] = knob("${reptile_sine.upto:[0,1,8,32],${eval.steps}}",
-                               "k values recorded in the "
-                               "learning curve (each <= steps; unless set, those of the default "
-                               "that are)", ks_within_steps(), shown="[0, 1, 8, 32] up to steps")
+                               "k values recorded in the learning curve (each <= steps; unless "
+                               "set, those of the default that are)", ks_within_steps(),
+                               shown="[0, 1, 8, 32] up to steps")
     predict_tasks: int = knob("${reptile_sine.min:4,${eval.n_tasks}}",
-                              "held-out tasks whose fits are saved "
-                              "(predictions.csv) and drawn (unless set, 4 or eval.n_tasks if "
-                              "fewer)", held_out_tasks(0), shown="min(4, eval.n_tasks)")
+                              "held-out tasks whose fits are saved (predictions.csv) and drawn "
+                              "(unless set, 4 or eval.n_tasks if fewer)", held_out_tasks(0),
+                              shown="min(4, eval.n_tasks)")
     predict_ks: list[int] = knob("${reptile_sine.upto:[0,8,16,24,32],${eval.steps}}",
-                                 "k values saved in "
-                                 "predictions.csv and drawn (each <= steps; unless set, those of "
-                                 "the default that are)", ks_within_steps(),
+                                 "k values saved in predictions.csv and drawn (each <= steps; "
+                                 "unless set, those of the default that are)", ks_within_steps(),
                                  shown="[0, 8, 16, 24, 32] up to steps")
     predict_points: int = knob(200, "x points of the dense grid the saved fits are drawn on",
                                at_least(2))

@@ -24,3 +24,14 @@ def test_readme_commands_are_the_makefile_targets_ci_runs():
                      flags=re.M)
     ci = (ROOT / ".ci" / "run").read_text()
     assert "make test " in ci and "make test-slow" in ci
+
+
+def test_every_figure_and_file_the_docs_link_exists():
+    """README and docs/*.md link figures, tables and docs by relative paths; none may dangle."""
+    pages = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    missing = []
+    for page in pages:
+        for target in re.findall(r"\]\(([^)#\s]+)\)", page.read_text()):
+            if "://" not in target and not (page.parent / target).exists():
+                missing.append(f"{page.relative_to(ROOT)}: {target}")
+    assert not missing, missing

@@ -168,3 +168,28 @@ def test_minibatch_overlap_script(tmp_path):
     assert set(table["knob"]) == {"inner_steps", "inner_batch", "meta_step"}
     assert set(table["method_value"]) == {"shared", "separate"}  # algo.tail: one key varies
     assert set(table["n"]) == {2}
+
+
+def test_tuning_script_chooses_on_validation_tasks(tmp_path):
+    bench = tmp_path / "bench"
+    proc = subprocess.run(
+        [sys.executable, "-m", "experiments.train", "-m", "experiment=maml_benchmark_pretrain",
+         "seed=0,1", "meta_iters=40", *TINY.split(), f"hydra.sweep.dir={bench}",
+         "hydra.sweep.subdir=${algo.name}/seed${seed}"],
+        cwd=ROOT, env=env(), capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    run_script("tune_maml_benchmark.sh", tmp_path, ITERS="40", SEEDS="0,1", BENCH=str(bench),
+               OVERRIDES=TINY)
+    figures = tmp_path / "figures"
+    for name, key, values in (("tune_reptile", "meta_step", [0.1, 0.3, 1.0]),
+                              ("tune_pretrain", "eval.lr", [0.005, 0.01, 0.02, 0.04])):
+        table = pd.read_csv(figures / f"{name}.csv")
+        assert sorted(table[key]) == values and (table["val_n"] == 2).all()
+        # the chosen setting: the lowest mean over seeds of the jobs' validation MSE
+        assert table["chosen"].sum() == 1
+        assert table.loc[table["chosen"], "val_mean"].item() == table["val_mean"].min()
+        text = (figures / f"{name}.md").read_text()
+        assert text.count("| **") == 1 and "never the test tasks" in text
+    # the validation tasks are the jobs' own eval_val.csv, not their test tasks
+    job = next((tmp_path / "runs" / "reptile").glob("*/eval_val.csv"))
+    assert not pd.read_csv(job).equals(pd.read_csv(job.parent / "eval.csv"))
