@@ -54,8 +54,9 @@ LABELS = {
 # Legend wording for values that say little alone: algo=combo's combinations as the Reptile
 # paper names them (reptile/combo.py; "Reptile" with SGD inner steps, tests/test_combo.py).
 VALUE_NAMES = {
-    "algo.combine": {"sum": r"sum $g_1+\dots+g_i$ (Reptile)",
-                     "last": r"last $g_i$ alone (first-order MAML)"},
+    # Unicode, not mathtext: figures draw text as written (text.parse_math is off)
+    "algo.combine": {"sum": "sum g₁ + … + gᵢ (Reptile)",
+                     "last": "last gᵢ alone (first-order MAML)"},
     "method": {"combine=sum, tail=shared": "sum, shared tail (Reptile)",
                "combine=last, tail=shared": "last, shared tail (first-order MAML)",
                "combine=last, tail=separate": "last, separate tail (first-order MAML)",

@@ -22,7 +22,7 @@ FIGURES=${FIGURES:-$OUT/figures}
 nice "$PY" -m experiments.train -m sweep="$SWEEP" hydra/launcher="${LAUNCHER:-population}" \
   ${OVERRIDES:-} hydra.sweep.dir="$OUT"
 for statistic in mean median; do  # the median is robust to tasks whose adaptation blows up
-  "$PY" -m analysis.paper methods "$OUT" --statistic "$statistic" --interval t ${K:+--k "$K"} \
+  "$PY" -m analysis.paper methods "$OUT" --statistic "$statistic" --interval bootstrap ${K:+--k "$K"} \
     --name "inner_gradients$([ "$statistic" = mean ] || echo "_$statistic")" --out "$FIGURES"
 done
 "$PY" -m analysis "$OUT" --out "$OUT/report" >/dev/null

@@ -27,7 +27,7 @@ for knob in "${KNOBS[@]}"; do
     hydra/launcher="${LAUNCHER:-population}" ${OVERRIDES:-} hydra.sweep.dir="$OUT/$knob"
 done
 for statistic in mean median; do  # the median is robust to tasks whose adaptation blows up
-  "$PY" -m analysis.paper methods "${KNOBS[@]/#/$OUT/}" --statistic "$statistic" --interval t \
+  "$PY" -m analysis.paper methods "${KNOBS[@]/#/$OUT/}" --statistic "$statistic" --interval bootstrap \
     ${K:+--k "$K"} --out "$FIGURES" \
     --name "minibatch_overlap$([ "$statistic" = mean ] || echo "_$statistic")"
 done

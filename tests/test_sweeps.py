@@ -53,6 +53,12 @@ FACTORS = {
     "overlap_inner_batch": {**METHODS, "inner_batch": [5, 10, 15, 20, 25]},
     "overlap_meta_step": {**METHODS, "meta_step": EPS},
 }
+# tuning presets: the benchmark preset they tune, the knob and its candidates (no quick twins:
+# scripts/tune_maml_benchmark.sh takes ITERS)
+TUNING = {
+    "tune_benchmark_reptile": ("reptile", {"meta_step": [0.1, 0.3, 1.0]}),
+    "tune_benchmark_pretrain": ("pretrain", {"eval.lr": [0.005, 0.01, 0.02, 0.04]}),
+}
 TEN_SEEDS = {"inner_gradients", "overlap_inner_steps", "overlap_inner_batch", "overlap_meta_step"}
 STAMP = r"\d{4}-\d\d-\d\d_\d\d-\d\d-\d\d"
 
@@ -71,7 +77,21 @@ def swept(cfg) -> dict[str, list]:
 # -- the presets --------------------------------------------------------------------------------
 def test_every_preset_is_tested():
     names = {p.stem for p in (CONF / "sweep").glob("*.yaml")}  # scale/ holds sizes only
-    assert names == set(FACTORS) | {f"{n}_quick" for n in FACTORS}
+    assert names == set(FACTORS) | {f"{n}_quick" for n in FACTORS} | set(TUNING)
+
+
+@pytest.mark.parametrize("name", sorted(TUNING))
+def test_tuning_preset_tunes_its_knob_on_validation_tasks_and_every_setting_validates(name):
+    algo, factor = TUNING[name]
+    cfg = preset(name)
+    assert cfg.algo.name == algo and cfg.meta_iters == 70000 and cfg.task.name == "maml"
+    assert cfg.eval.validation_tasks == 600  # the choice is made on these, never on test tasks
+    assert swept(cfg) == {**factor, "seed": [0, 1, 2]}
+    ((key, values),) = factor.items()
+    for value in values:
+        job = cfg.copy()
+        OmegaConf.update(job, key, value)
+        validate(job)
 
 
 @pytest.mark.parametrize("name", sorted(FACTORS))
