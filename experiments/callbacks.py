@@ -9,7 +9,7 @@ from typing import Any
 
 from hydra.experimental.callback import Callback
 from hydra.types import RunMode
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 import rundir
 
@@ -38,6 +38,14 @@ class SweepSummary(Callback):
     def on_job_end(self, config: DictConfig, job_return: Any, **kwargs: Any) -> None:
         if config.hydra.mode == RunMode.MULTIRUN:
             sweep.write_summary(Path(config.hydra.sweep.dir))
+            # Hydra's sweepers keep every job's JobReturn until the sweep ends; its two composed
+            # configs (~130 KiB a job, benchmarks/soak.py) are already in the job's .hydra/, so
+            # only what a sweeper reads stays: the job's number and folder
+            hydra = job_return.hydra_cfg.hydra
+            job_return.cfg = None
+            job_return.hydra_cfg = OmegaConf.create({"hydra": {
+                "job": {"num": hydra.job.num},
+                "runtime": {"output_dir": hydra.runtime.output_dir}}})
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         sweep_dir = Path(config.hydra.sweep.dir)
