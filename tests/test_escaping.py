@@ -111,5 +111,6 @@ def test_a_sweep_in_a_folder_with_spaces_and_accents_runs_resumes_and_reports(tm
     report = subprocess.run([sys.executable, "-m", "analysis", str(sweep)],
                             cwd=ROOT, env=env(), capture_output=True, text=True, timeout=600)
     assert report.returncode == 0, report.stderr
-    assert Path(report.stdout.strip()) == sweep / "report" / "report.md"
+    assert [Path(line) for line in report.stdout.splitlines()] == [
+        sweep / "report" / "report.md", sweep / "report" / "report.html"]
     assert (sweep / "report" / "report.md").read_text().count("![") >= 1
