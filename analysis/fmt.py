@@ -47,6 +47,15 @@ def bracket(mean: float, lo: float, hi: float) -> str:
     return f"{mean:.{decimals}f} [{lo:.{decimals}f}, {hi:.{decimals}f}]"
 
 
+def interval_text(interval: str, mean: float, lo: float, hi: float,
+                  halfwidth: float | None = None) -> str:
+    """A mean with its 95% interval as the interval scheme writes it: "mean ± half-width" for
+    the symmetric t-interval (`halfwidth`, or half of hi - lo), "mean [lo, hi]" otherwise."""
+    if interval == "t":
+        return plus_minus(mean, (hi - lo) / 2 if halfwidth is None else halfwidth)
+    return bracket(mean, lo, hi)
+
+
 def ordered(values) -> list:
     """The distinct non-missing values, numbers by size, anything else by its text."""
     distinct = list(dict.fromkeys(v for v in values if v is not None and v == v))

@@ -23,7 +23,7 @@ import pandas as pd
 import rundir
 from analysis.discover import find_run_dirs
 from analysis.errors import AnalysisError, warn_file
-from analysis.fmt import bracket, plus_minus
+from analysis.fmt import interval_text
 from analysis.intervals import across_seeds, check
 from analysis.tasks import read_task_mse
 
@@ -163,9 +163,7 @@ def _diverged(cell: str, n: object) -> str:
 
 def cell(r: pd.Series) -> str:
     """A mean with its 95% interval, as the row's interval scheme writes it."""
-    if r["interval"] == "t":
-        return plus_minus(r["mse_mean"], (r["hi"] - r["lo"]) / 2)
-    return bracket(r["mse_mean"], r["lo"], r["hi"])
+    return interval_text(r["interval"], r["mse_mean"], r["lo"], r["hi"])
 
 
 def markdown_table(stats: pd.DataFrame, shots: int, statistic: str = "mean", steps=STEPS,

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from analysis import escape
-from analysis.fmt import DASH, bracket, plus_minus, value_text
+from analysis.fmt import DASH, interval_text, value_text
 from analysis.tables import ALL, Table
 from rundir import atomic_path, write_text
 
@@ -24,9 +24,8 @@ def _cell(row: pd.Series, interval: str) -> tuple[str, bool]:
         if row["n_diverged"]:
             return "diverged", False
         return ("running" if row["n_running"] else DASH), False
-    if interval == "t":
-        return plus_minus(row["mean"], row["halfwidth"]), bool(row["best"])
-    return bracket(row["mean"], row["lo"], row["hi"]), bool(row["best"])
+    text = interval_text(interval, row["mean"], row["lo"], row["hi"], row["halfwidth"])
+    return text, bool(row["best"])
 
 
 def _seeds(row: pd.Series) -> str:

@@ -17,7 +17,7 @@ import pandas as pd
 
 from analysis.errors import AnalysisError
 from analysis.escape import markdown
-from analysis.fmt import bracket, plus_minus, setting_text
+from analysis.fmt import interval_text, setting_text
 from analysis.intervals import across_seeds, describe
 from analysis.load import load_runs
 
@@ -47,10 +47,8 @@ def tuning_rows(paths: Iterable[str | os.PathLike], interval: str = "t") -> pd.D
 
 
 def _cell(row: pd.Series, name: str, interval: str) -> str:
-    mean = row[f"{name}_mean"]
-    if interval == "t":
-        return plus_minus(mean, row[f"{name}_halfwidth"])
-    return bracket(mean, row[f"{name}_lo"], row[f"{name}_hi"])
+    return interval_text(interval, *(row[f"{name}_{c}"] for c in ("mean", "lo", "hi",
+                                                                    "halfwidth")))
 
 
 def tuning_table(rows: pd.DataFrame) -> str:
