@@ -34,7 +34,7 @@ from reptile.names import (
     SUPPORTS,
     TAILS,
 )
-from rundir.derived import register_resolvers
+from rundir.derived import QUERY_APART, register_resolvers
 
 from .tracking import LOGGERS
 
@@ -141,8 +141,8 @@ class AlgoSchema:
         "inner_batch of each task's shuffled points) / shared: the next minibatch of the inner "
         "loop's own cycle", one_of(TAILS),
         # the support must fill a minibatch once the query's points are held apart
-        across(lambda v, c: v == "shared" or not c.task.grid or c.algo.name not in (
-            "maml", "fomaml", "combo") or c.task.n_points - c.inner_batch >= c.inner_batch,
+        across(lambda v, c: v == "shared" or not c.task.grid or c.algo.name not in QUERY_APART
+               or c.task.n_points - c.inner_batch >= c.inner_batch,
             "shared when a grid task's points minus the query's (task.n_points - inner_batch "
             "= {c.task.n_points} - {c.inner_batch}) cannot fill an inner minibatch"))
     terms: int = knob(
@@ -248,8 +248,8 @@ class Schema:
     inner_batch: int = knob("${reptile_sine.batch_fit:10,${task.n_points},${task.grid},"
                             "${algo.name},${algo.tail}}",
                             "m, points per inner minibatch (<= task.n_points; unless set, 10 or "
-                            "what fits: task.n_points, half of them beside MAML's held-apart "
-                            "query on a grid)",
+                            "what fits: task.n_points, half of them beside a held-apart query "
+                            "on a grid, algo.tail=separate)",
                             across(lambda v, c: 1 <= v <= c.task.n_points,
                                  "an integer in [1, task.n_points] ([1, {c.task.n_points}])"),
                             shown="min(10, what fits)")

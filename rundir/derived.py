@@ -16,7 +16,7 @@ from functools import lru_cache
 from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-__all__ = ["RESOLVERS", "register_resolvers", "resolve_config"]
+__all__ = ["QUERY_APART", "RESOLVERS", "register_resolvers", "resolve_config"]
 
 
 def _min(*values):
@@ -35,11 +35,16 @@ def _cap_on_grid(value, n_points, grid):
     return min(value, n_points) if grid else value
 
 
+# the algorithms whose algo.tail=separate holds a query minibatch of inner_batch points apart
+# from the support (reptile/episodes.py); the schema's rule for algo.tail reads it too
+QUERY_APART = ("maml", "fomaml", "combo")
+
+
 def _batch_fit(value, n_points, grid, algo, tail):
     """`value`, at most what a task's points hold: n_points, or half of them on a grid family
-    when (first-order) MAML holds its query apart from the support (algo.tail=separate):
+    when the algorithm holds its query apart from the support (QUERY_APART, algo.tail=separate):
     `${reptile_sine.batch_fit:10,${task.n_points},${task.grid},${algo.name},${algo.tail}}`."""
-    apart = grid and algo in ("maml", "fomaml") and tail == "separate"
+    apart = grid and algo in QUERY_APART and tail == "separate"
     return min(value, max(1, n_points // 2) if apart else n_points)
 
 

@@ -27,7 +27,8 @@ DERIVED = {
                         (["eval.steps=1"], [0])],
     "inner_batch": [(["task.n_points=5"], 5), (["task.n_points=5", "task.grid=false"], 5),
                     (["task=maml"], 10), (["algo=maml", "task.n_points=15"], 7),
-                    (["algo=fomaml", "task.n_points=15", "algo.tail=shared"], 10)],
+                    (["algo=fomaml", "task.n_points=15", "algo.tail=shared"], 10),
+                    (["algo=combo", "algo.tail=separate", "task.n_points=15"], 7)],
     # a grid's points must hold MAML's query apart from a full support minibatch: the default
     # inner_batch makes room (above), so only a value the user set can conflict
     "algo.tail": [(["algo=maml", "task.n_points=15"], "separate"),
