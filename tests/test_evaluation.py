@@ -5,9 +5,12 @@ with other settings (python -m experiments.reevaluate) against a retraining."""
 from __future__ import annotations
 
 import json
+import shutil
+from pathlib import Path
 
 import pandas as pd
 import pytest
+import torch
 
 from tests.helpers.app import TINY, run_app
 
@@ -84,12 +87,8 @@ def test_reevaluation_refuses_what_would_change_training_or_is_not_allowed(
     assert not (tmp_path / "no").exists()
 
 
-def _with_saved_config(run, tmp_path, change) -> object:
+def _with_saved_config(run: Path, tmp_path: Path, change) -> Path:
     """A copy of a finished run whose checkpoint's saved config is changed by change(config)."""
-    import shutil
-
-    import torch
-
     copy = tmp_path / "run"
     shutil.copytree(run, copy)
     state = torch.load(copy / "checkpoint.pt", weights_only=False)
