@@ -49,14 +49,20 @@ def prediction_colours(ks) -> dict:
     return {k: cmap(0.3 + 0.7 * i / top) for i, k in enumerate(ks)}
 
 
+def legend_columns(fig, labels: list[str]) -> int:
+    """Entries per legend row so that the widest fits the figure's width: marker and gaps
+    ~0.45 in, ~0.065 in a character."""
+    entry = 0.45 + 0.065 * max(len(text) for text in labels)
+    return max(1, min(len(labels), int(0.95 * fig.get_figwidth() / entry)))
+
+
 def figure_legend(fig, handles: list, labels: list[str], title: str | None = None) -> None:
-    """One legend for the whole figure, below the axes: never over data, never over the title."""
+    """One legend for the whole figure, below the axes: never over data, never over the title.
+    On a figure with constrained layout (the layout makes room for it)."""
     if not handles:
         return
-    # Entries per row so that the widest fits: marker and gaps ~0.45 in, ~0.065 in a character.
-    entry = 0.45 + 0.065 * max(len(text) for text in labels)
-    per_row = max(1, min(len(labels), int(0.95 * fig.get_figwidth() / entry)))
-    fig.legend(handles, labels, title=title, loc="outside lower center", ncols=per_row)
+    fig.legend(handles, labels, title=title, loc="outside lower center",
+               ncols=legend_columns(fig, labels))
 
 
 def save_figure(fig, stem: str | os.PathLike, png_compression: int = 6,
@@ -134,6 +140,11 @@ def legend_handles(ax) -> tuple[list, list[str]]:
     return [handles[i] for i in order], [labels[i] for i in order]
 
 
+# fit.png's margins in inches, laid out by hand: constrained layout would solve them anew for
+# every run and cost as much as the drawing (the labels are the same in every run)
+FIT_MARGINS = {"left": 0.75, "right": 0.1, "top": 0.55, "axis": 0.45, "legend_row": 0.24}
+
+
 def draw_fit_figure(run_dir: str | os.PathLike, max_tasks: int = 5) -> Path:
     """RUN_DIR/fit.png from predictions.csv and support.csv: a few held-out tasks as columns,
     the weights before (init) and after (meta) meta-training as rows. Returns its path;
@@ -144,9 +155,12 @@ def draw_fit_figure(run_dir: str | os.PathLike, max_tasks: int = 5) -> Path:
     weights = sorted({w for w, _ in fits}, key=lambda w: (order.index(w) if w in ROWS else 9, w))
     tasks = sorted({t for _, t in fits})[:max_tasks]
     colours = prediction_colours({k for fit in fits.values() for k in fit.predictions})
-    with matplotlib.rc_context(RC):
-        fig = Figure(figsize=(1.2 + 2.3 * len(tasks), 0.7 + 2.0 * len(weights)),
-                     layout="constrained")
+    shots = len(next(iter(fits.values())).support_x) if fits else 0
+    title = f"Sine fits on held-out tasks after k SGD steps from {shots} support points"
+    with matplotlib.rc_context({**RC, "figure.constrained_layout.use": False}):
+        # at least as wide as the title (~0.07 in a character at 9 pt), for a single task
+        fig = Figure(figsize=(max(1.2 + 2.3 * len(tasks), 0.3 + 0.07 * len(title)),
+                              0.7 + 2.0 * len(weights)))
         axes = fig.subplots(len(weights), len(tasks), sharex=True, sharey=True, squeeze=False)
         for row, weight in enumerate(weights):
             for col, task in enumerate(tasks):
@@ -159,9 +173,19 @@ def draw_fit_figure(run_dir: str | os.PathLike, max_tasks: int = 5) -> Path:
                     ax.set_ylabel(f"{ROWS.get(weight, weight)}\ny")
                 if row == len(weights) - 1:
                     ax.set_xlabel("x")
-        figure_legend(fig, *legend_handles(axes[0, 0]))
-        shots = len(next(iter(fits.values())).support_x) if fits else 0
-        fig.suptitle(f"Sine fits on held-out tasks after k SGD steps from {shots} support points")
+        handles, labels = legend_handles(axes[0, 0])
+        columns = legend_columns(fig, labels) if labels else 1
+        rows = -(-len(labels) // columns)
+        width, height = fig.get_size_inches()
+        m = FIT_MARGINS
+        bottom = m["axis"] + rows * m["legend_row"] + 0.05
+        fig.subplots_adjust(left=m["left"] / width, right=1 - m["right"] / width,
+                            top=1 - m["top"] / height, bottom=bottom / height,
+                            wspace=0.08, hspace=0.2)
+        if labels:
+            fig.legend(handles, labels, loc="lower center", ncols=columns,
+                       bbox_to_anchor=(0.5, 0.02 / height))
+        fig.suptitle(title, y=1 - 0.08 / height, va="top")
         # fast PNG compression: the figure is redrawn for every run
         (path,) = save_figure(fig, run_dir / FIT, png_compression=1, formats=("png",),
                               dpi=QUICK_DPI)
