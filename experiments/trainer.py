@@ -233,11 +233,19 @@ class Population:
 
     def _finish(self, learner, jobs: list[Job], elapsed) -> None:
         """The final evaluation of every job's meta-weights and, in the same batched call,
-        its initial weights; then each job's final files."""
+        its initial weights (each distinct one once); then each job's final files."""
         e, P = self.cfg.eval, len(jobs)
         phi, phi0 = learner.phi, self._phi0(jobs).to(self.device)
         lr = self._eval_lr(jobs)
-        both = self._mse(torch.cat([phi, phi0]), jobs, torch.cat([lr, lr]), e.steps)
+        # members that differ only in training knobs (meta_step, inner_lr) share their initial
+        # weights: each distinct (weights, step size, held-out tasks) is evaluated once
+        keys = [(phi0[p].cpu().numpy().tobytes(), lr[p].item(), job.cfg.eval.seed)
+                for p, job in enumerate(jobs)]
+        distinct = list(dict.fromkeys(keys))
+        starts = [keys.index(key) for key in distinct]
+        init_row = [P + distinct.index(key) for key in keys]
+        both = self._mse(torch.cat([phi, phi0[starts]]), jobs + [jobs[p] for p in starts],
+                         torch.cat([lr, lr[starts]]), e.steps)
         val = self._mse(phi, jobs, lr, e.steps, sets=self.validation) if self.validation \
             else None
         extra = {shots: adaptation_mse(self.net, phi, build.heldout(self.cfg, self.device,
@@ -246,7 +254,7 @@ class Population:
                  for shots in e.extra_shots} if len({j.cfg.eval.seed for j in jobs}) == 1 \
             else None
         def finish(p: int, job: Job) -> None:
-            metrics = self._write_evaluation(job, both[p], both[P + p], phi[p : p + 1],
+            metrics = self._write_evaluation(job, both[p], both[init_row[p]], phi[p : p + 1],
                                              phi0[p : p + 1], extra, p)
             if val is not None:
                 metrics.update(self._write_validation(job, val[p]))

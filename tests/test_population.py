@@ -8,6 +8,7 @@ import pytest
 import torch
 
 import rundir
+from tests.helpers.app import TINY
 from tests.helpers.sweeps import (
     check_done_job,
     check_summary,
@@ -116,3 +117,29 @@ def test_population_through_submitit_is_one_task_per_population(tmp_path):
     assert len(list((sweep_dir / ".submitit").glob("*/*_result.pkl"))) == 2  # two tasks
     for job in job_dirs(sweep_dir):
         check_done_job(job)
+
+
+def test_members_sharing_initial_weights_evaluate_them_once(tmp_path, monkeypatch):
+    """meta_step changes training only: two members of seed 0 share their initial weights,
+    whose final evaluation runs once for both; seed 1's runs for itself."""
+    from experiments import trainer
+    from experiments.config import compose_config
+
+    members = [(0, 0.1), (0, 0.5), (1, 0.1)]
+    cfgs = [compose_config(*TINY, f"seed={seed}", f"meta_step={eps}") for seed, eps in members]
+    outs = [tmp_path / str(i) for i in range(len(members))]
+    evaluated, real = [], trainer.adaptation_mse
+
+    def counting(net, phi, heldout, steps, *args, ks=None, **kwargs):
+        if ks is None and len(heldout) == cfgs[0].eval.n_tasks:  # a final evaluation
+            evaluated.append(len(phi))
+        return real(net, phi, heldout, steps, *args, ks=ks, **kwargs)
+
+    monkeypatch.setattr(trainer, "adaptation_mse", counting)
+    trainer.train(cfgs, outs)
+    assert evaluated == [3 + 2]  # three meta-weights, two distinct initial weights
+    init = [pd.read_csv(out / rundir.EVAL_INIT_TASKS) for out in outs]
+    pd.testing.assert_frame_equal(init[0], init[1])
+    assert not init[0].equals(init[2])
+    meta = [pd.read_csv(out / rundir.eval_tasks_file()) for out in outs]
+    assert not meta[0].equals(meta[1])  # trained apart
