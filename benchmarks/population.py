@@ -1,6 +1,6 @@
 """Population benchmark: sweeps as batched populations against a process a job, end to end.
 
-    python -m benchmarks.population                       # all three parts (~40 minutes here)
+    python -m benchmarks.population                       # all three parts (~30 minutes here)
     python -m benchmarks.population --parts members,breakdown --iters 3000
 
 Parts, each measured side by side in this one run, on the same cores:
