@@ -124,7 +124,6 @@ class Population:
         first = learner.iteration
         with bar:
             while learner.iteration < iters and jobs:
-                eps = learner.meta_step()
                 with progress.stage(self._first_step) if learner.iteration == first \
                         else nullcontext():
                     losses = learner.step().tolist()
@@ -135,10 +134,10 @@ class Population:
                     jobs = self._drop(learner, jobs, diverged, elapsed, [
                         f"non-finite training loss ({losses[p]}) at iteration "
                         f"{learner.iteration}" for p in diverged])
-                    eps = eps[[p for p in range(len(losses)) if p not in diverged]]
                 it = learner.iteration
                 if jobs and (it % log_every == 0 or it == iters):
-                    self._log_curve(learner, jobs, eps, elapsed)
+                    # the curve point records the eps of the step just taken
+                    self._log_curve(learner, jobs, learner.meta_step(it - 1), elapsed)
                     bar.set_postfix(loss=f"{jobs[0].curve[-1]['train_loss']:.4f}",
                                     mse=f"{jobs[0].curve[-1]['mse_mean']:.3f}")
                 if snapshot_every and it % snapshot_every == 0:

@@ -111,10 +111,11 @@ class MetaLearner:
         self._meta_step, self._meta_step_final = column("meta_step"), column("meta_step_final")
         self.inner_lr = column("inner_lr").to(self.phi.dtype)  # [P]
 
-    def meta_step(self) -> torch.Tensor:
-        """Each member's eps (or meta learning rate) at the current iteration: [P]."""
-        eps = meta_step_at(self.iteration, self.cfg.meta_iters, self._meta_step,
-                           self._meta_step_final)
+    def meta_step(self, iteration: int | None = None) -> torch.Tensor:
+        """Each member's eps (or meta learning rate) at `iteration` (default the current one):
+        [P]."""
+        at = self.iteration if iteration is None else iteration
+        eps = meta_step_at(at, self.cfg.meta_iters, self._meta_step, self._meta_step_final)
         return eps.to(self.phi.dtype)
 
     def step(self) -> torch.Tensor:
